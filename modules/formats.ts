@@ -1,0 +1,74 @@
+// The one definition of every format that the device and the publisher share:
+// Storage names, the keys of stored JSON, legal versions and file names, URL layouts
+// and error codes. The device bundle compiles this file in; tools/ import it.
+// Device rules apply: ES5 only, no regex {n} quantifiers or lookarounds.
+
+// Storage file names owned by the updater. All start with ".ota" except the boot
+// stage, which must sort into Espruino's .boot0-.boot3 run order.
+export var BOOT = ".boot0"; // boot stage: finishes or cleans up an install before app code runs
+export var STATE = ".otav"; // installed release: {v: version, p: previous version}
+export var JOURNAL = ".otaj"; // install journal, written once all files are staged and checked
+export var STAGE = ".ota_"; // staging file i is STAGE + i
+export var COMPACT = ".otac"; // asks the boot stage to compact Storage before app code runs
+
+// Keys of STATE and JOURNAL, kept to one letter because every key costs flash and RAM:
+//   v  version (STATE: installed; JOURNAL: the version being installed)
+//   p  previous version (STATE), or the version installed when the journal was written
+//   f  JOURNAL: target Storage names, in install order; file i is staged as STAGE + i
+
+export var MAX_NAME = 28; // Storage silently truncates longer names
+export var MAX_VERSION = 64;
+// Versions go into URLs and Storage names, so only URL- and name-safe characters.
+export var VERSION_RE = /^[A-Za-z0-9._+-]+$/;
+
+export var LAYOUTS = ["prefix", "subdir"];
+
+// Stable error codes. The message tells the user what to do; the code is for programs.
+export var E_OPTS = "EOPTS"; // bad options passed to update()/check()
+export var E_BUSY = "EBUSY"; // an update is already running
+export var E_NET = "ENET"; // no connection: DNS, refused, reset, "no response"
+export var E_TIMEOUT = "ETIMEOUT"; // no byte for opts.timeout ms
+export var E_HTTP = "EHTTP"; // status other than 200 (after redirects)
+export var E_REDIRECT = "EREDIRECT"; // more than MAX_REDIRECTS redirects, or no Location
+export var E_VERSION = "EVERSION"; // the server's version file is empty, too long or has bad characters
+export var E_SIZE = "ESIZE"; // body shorter or longer than Content-Length, or no Content-Length
+export var E_NAME = "ENAME"; // a file name the board cannot hold
+export var E_SPACE = "ENOSPC"; // not enough free Storage for the release
+export var E_FLASH = "EFLASH"; // Storage.write failed
+
+export var MAX_REDIRECTS = 3;
+export var DEFAULT_TIMEOUT = 5000;
+
+// Returns why `v` cannot be a version, or "" if it can.
+export function versionError(v: string): string {
+  if (!v) return "is empty";
+  if (v.length > MAX_VERSION) return "is longer than " + MAX_VERSION + " characters";
+  if (!VERSION_RE.test(v)) return "may only hold A-Z a-z 0-9 . _ + -";
+  return "";
+}
+
+// Returns why `n` cannot be a file of a release, or "" if it can.
+export function nameError(n: string): string {
+  if (typeof n != "string" || !n) return "is empty";
+  if (n.length > MAX_NAME) return "is longer than " + MAX_NAME + " characters";
+  // Storage strips "x:" as a drive letter, so "a:foo" would land as "foo".
+  if (n.charAt(1) == ":") return "has ':' as its second character";
+  if (n == BOOT || n.indexOf(".ota") == 0) return "is reserved for the updater";
+  return "";
+}
+
+// URL of the version file.
+export function versionUrl(host: string, project: string): string {
+  return host + "/" + project + "/version";
+}
+
+// Path of one file of a release below the server root, in either of micropython_ota's
+// layouts: prefix: <project>/<ver>_<file>; subdir: <project>/<ver>/<file>.
+export function filePath(project: string, ver: string, name: string, layout?: string): string {
+  return project + "/" + ver + (layout == "subdir" ? "/" : "_") + name;
+}
+
+// URL of one file of a release.
+export function fileUrl(host: string, project: string, ver: string, name: string, layout?: string): string {
+  return host + "/" + filePath(project, ver, encodeURIComponent(name), layout);
+}
