@@ -9,7 +9,11 @@ export var BOOT = ".boot0"; // boot stage: finishes or cleans up an install befo
 export var STATE = ".otav"; // installed release: {v: version, p: previous version}
 export var JOURNAL = ".otaj"; // install journal, written once all files are staged and checked
 export var STAGE = ".ota_"; // staging file i is STAGE + i
-export var COMPACT = ".otac"; // asks the boot stage to compact Storage before app code runs
+export var COMPACT = ".otac";
+
+export function isStage(n: string) {
+  return n.indexOf(STAGE) == 0;
+} // asks the boot stage to compact Storage before app code runs
 
 // Keys of STATE and JOURNAL, kept to one letter because every key costs flash and RAM:
 //   v  version (STATE: installed; JOURNAL: the version being installed)
@@ -53,6 +57,8 @@ export function nameError(n: string): string {
   if (n.length > MAX_NAME) return "is longer than " + MAX_NAME + " characters";
   // Storage strips "x:" as a drive letter, so "a:foo" would land as "foo".
   if (n.charAt(1) == ":") return "has ':' as its second character";
+  // A newline would make the signed canonical text of a manifest ambiguous.
+  if (n.indexOf("\n") >= 0) return "holds a newline";
   if (n == BOOT || n.indexOf(".ota") == 0) return "is reserved for the updater";
   return "";
 }
@@ -71,4 +77,39 @@ export function filePath(project: string, ver: string, name: string, layout?: st
 // URL of one file of a release.
 export function fileUrl(host: string, project: string, ver: string, name: string, layout?: string): string {
   return host + "/" + filePath(project, ver, encodeURIComponent(name), layout);
+}
+
+// Identity headers sent with every request, so a server can log devices or route
+// staged rollouts: installed version, board (process.env.BOARD), firmware
+// (process.env.VERSION) and device id (getSerial()).
+export var H_VERSION = "X-Ota-V";
+export var H_BOARD = "X-Ota-B";
+export var H_FIRMWARE = "X-Ota-F";
+export var H_ID = "X-Ota-Id";
+
+// A release may carry a manifest named like any other file of the release:
+// <project>/<ver>_manifest.json (prefix) or <project>/<ver>/manifest.json (subdir).
+// {"version", "files": [{"name", "size", "sha256", "sha1", "crc32"}], "sig"}:
+// digests are lowercase hex, crc32 an unsigned integer, size in bytes.
+export var MANIFEST = "manifest.json";
+
+export interface ManifestFile {
+  name: string;
+  size: number;
+  sha256: string;
+  sha1: string;
+  crc32: number;
+}
+
+// The exact bytes that "sig" authenticates (HMAC-SHA256, or HMAC-SHA1 on boards
+// with only SHA-1). A line format rather than JSON text, because Espruino's and
+// Node's JSON.stringify differ (key order, escapes) and both sides must agree
+// byte for byte.
+export function canonical(version: string, files: ManifestFile[]): string {
+  var s = "espruino-ota manifest 1\n" + version + "\n";
+  for (var i = 0; i < files.length; i++) {
+    var f = files[i];
+    s += f.name + "\n" + f.size + " " + f.sha256 + " " + f.sha1 + " " + f.crc32 + "\n";
+  }
+  return s;
 }

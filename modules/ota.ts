@@ -1,0 +1,275 @@
+// espruino-ota: over-the-air updates from a static web server.
+//
+//   require("ota").update({host: "http://192.168.2.100", project: "sample", files: [".bootcde"]});
+//
+// The life of an update, one state at a time (as in ESP-IDF's esp_https_ota):
+//   CHECK   GET <project>/version; the same as installed -> done, nothing touched
+//   STAGE   stream file i into Storage file STAGE+i: pre-sized from Content-Length,
+//           written chunk by chunk, so RAM use does not grow with file size
+//   VERIFY  every file staged with exactly Content-Length bytes
+//   COMMIT  write the journal: from this write on, the next boot installs the release
+//   RESET   report, then reset; the boot stage copies staged files over the live ones
+//           before any app code runs, records the version and removes the journal
+// A power cut before COMMIT leaves the old release (the boot stage removes stray
+// staging files); after it, the boot stage finishes the install, however often it is cut.
+//
+// Espruino traps handled here (see docs): statusCode is a String; http has no timeout
+// and no abort (req.clsNow closes the socket); a truncated body ends without error;
+// http.get throws synchronously on DNS or connect failure; HTTPS ends with a benign
+// 'error' -30848; only one TLS connection fits, so the next request waits for a new tick.
+import {
+  BOOT, STATE, JOURNAL, STAGE, COMPACT, LAYOUTS, MAX_REDIRECTS, DEFAULT_TIMEOUT,
+  E_OPTS, E_BUSY, E_NET, E_TIMEOUT, E_HTTP, E_REDIRECT, E_VERSION, E_SIZE, E_NAME, E_SPACE, E_FLASH,
+  H_VERSION, H_BOARD, H_FIRMWARE, H_ID,
+  versionError, nameError, versionUrl, fileUrl, isStage,
+} from "./formats";
+
+declare var exports: any;
+declare var require: (name: string) => any;
+declare var E: any;
+declare var url: any;
+declare var btoa: (s: string) => string;
+declare var load: () => void;
+declare var process: any;
+declare var getSerial: any;
+// The boot stage's source, minified and injected by tools/build.ts.
+declare var __BOOT__: string;
+
+var S = require("Storage");
+var BOOT_CODE = __BOOT__;
+var busy = false;
+
+function fail(code: string, msg: string) {
+  var e: any = new Error("ota: " + msg);
+  e.code = code;
+  return e;
+}
+
+// Bytes a Storage file of n bytes takes: a 32-byte header, data padded to 4.
+function room(n: number) {
+  return 32 + ((n + 3) & ~3);
+}
+
+function version(): string | undefined {
+  var s = S.readJSON(STATE, 1);
+  return s && s.v;
+}
+
+// Checks opts once and builds what every request needs.
+// Returns an Error, or the request context {o: opts, h: headers, v: installed, t: timeout}.
+function prepare(o: any) {
+  if (!o || !o.host || !o.project) return fail(E_OPTS, "opts.host and opts.project are required");
+  if (!o.user != !o.password) return fail(E_OPTS, "give both opts.user and opts.password, or neither");
+  if (o.layout && LAYOUTS.indexOf(o.layout) < 0) return fail(E_OPTS, "opts.layout must be \"prefix\" or \"subdir\"");
+  if (o.reset && ["hard", "soft", "none"].indexOf(o.reset) < 0) return fail(E_OPTS, "opts.reset must be \"hard\", \"soft\" or \"none\"");
+  var h: any = {};
+  if (o.user) h.Authorization = "Basic " + btoa(o.user + ":" + o.password);
+  var v = version();
+  if (v) h[H_VERSION] = v;
+  h[H_BOARD] = process.env.BOARD;
+  h[H_FIRMWARE] = process.env.VERSION;
+  if (typeof getSerial == "function") h[H_ID] = getSerial();
+  return { o: o, h: h, v: v, t: o.timeout || DEFAULT_TIMEOUT };
+}
+
+// Transport: GET url and stream the body. Nothing else touches http.
+//   head(len) runs once a 200 arrives (len: Content-Length, or -1 if none) and may
+//     return an Error to stop;
+//   data(chunk, offset) gets each chunk in order and may return an Error to stop;
+//   done(err, count) runs once, on a fresh tick after the socket is closed.
+// Redirects are followed up to MAX_REDIRECTS times; `hops` counts them.
+function get(c: any, u: string, head: any, data: any, done: any, hops?: number) {
+  hops = hops || 0;
+  var req: any, len = -1, n = 0, over = false, timer: any, loc: any;
+  function end(err?: any) {
+    if (over) return;
+    over = true;
+    clearTimeout(timer);
+    if (req) req.clsNow = true; // Espruino's only way to close a request early
+    setTimeout(function () {
+      if (!err && loc) return get(c, loc, head, data, done, hops! + 1);
+      done(err, n);
+    }, 1);
+  }
+  function arm() {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      end(fail(E_TIMEOUT, "no data from " + u + " for " + c.t + " ms"));
+    }, c.t);
+  }
+  var p = url.parse(u);
+  p.headers = c.h;
+  arm();
+  try {
+    req = require("http").get(p, function (res: any) {
+      arm();
+      var st = res.statusCode, h = res.headers, k;
+      if (st != "200") {
+        if (["301", "302", "303", "307", "308"].indexOf(st) < 0) return end(fail(E_HTTP, "HTTP " + st + " for " + u));
+        for (k in h) if (k.toLowerCase() == "location") loc = h[k];
+        if (!loc || hops! >= MAX_REDIRECTS) return end(fail(E_REDIRECT, "too many redirects, or none with a Location, at " + u));
+        if (loc.charAt(0) == "/") loc = u.match(/^[a-z]+:\/\/[^\/]*/)![0] + loc;
+        return end();
+      }
+      for (k in h) if (k.toLowerCase() == "content-length") len = +h[k];
+      var e = head(len);
+      if (e) return end(e);
+      res.on("data", function (d: string) {
+        if (over) return;
+        arm();
+        if (len >= 0 && n + d.length > len) return end(fail(E_SIZE, u + " sent more than its Content-Length of " + len));
+        e = data(d, n);
+        n += d.length;
+        if (e) end(e);
+      });
+      res.on("close", function () {
+        if (len >= 0 && n != len) return end(fail(E_SIZE, u + " ended after " + n + " of " + len + " bytes"));
+        end();
+      });
+    });
+    req.on("error", function (e: any) {
+      // -30848: mbedTLS close-notify, how every HTTPS response ends
+      if (e.code != -30848) end(fail(E_NET, (e.message || "error " + e.code) + " from " + u));
+    });
+  } catch (e: any) {
+    end(fail(E_NET, e.message + " (" + u + ")"));
+  }
+}
+
+// Reads the server's version file and checks that it can name a release.
+function latest(c: any, done: any) {
+  var u = versionUrl(c.o.host, c.o.project), s = "";
+  get(c, u, function () {}, function (d: string) {
+    s += d;
+    if (s.length > 200) return fail(E_VERSION, "version file at " + u + " is too long");
+  }, function (err: any) {
+    if (err) return done(err);
+    s = s.trim();
+    var why = versionError(s);
+    if (why) return done(fail(E_VERSION, "version file at " + u + " " + why + ": \"" + s.substr(0, 64) + "\""));
+    done(null, s);
+  });
+}
+
+function reset(o: any) {
+  setTimeout(function () {
+    if (o.reset == "soft") load();
+    else if (o.reset != "none") E.reboot();
+  }, 100);
+}
+
+// Runs job(cb) once at a time, and reports through both cb and a Promise.
+function run(cb: any, job: any) {
+  var p = new Promise(function (ok, no) {
+    if (busy) return no(fail(E_BUSY, "an update or check is already running"));
+    busy = true;
+    job(function (err: any, r: any) {
+      busy = false;
+      if (err) no(err);
+      else ok(r);
+    });
+  });
+  if (cb) p.then(function (r) { cb(null, r); }, cb);
+  return p;
+}
+
+// Asks the server whether a release other than the installed one is live and, if so,
+// resets per opts.reset so that the boot code's update() installs it.
+function check(o: any, cb?: any) {
+  return run(cb, function (done: any) {
+    var c: any = prepare(o);
+    if (!c.o) return done(c);
+    latest(c, function (err: any, l: string) {
+      if (err) return done(err);
+      var r = { available: l != c.v, installed: c.v, latest: l };
+      done(null, r);
+      if (r.available) reset(o);
+    });
+  });
+}
+
+function update(o: any, cb?: any) {
+  return run(cb, function (done: any) {
+    var c: any = prepare(o);
+    if (!c.o) return done(c);
+    var files = o.files, i, why;
+    if (!files || !files.length) return done(fail(E_OPTS, "opts.files must list the Storage files of a release"));
+    for (i = 0; i < files.length; i++) {
+      why = nameError(files[i]);
+      if (why) return done(fail(E_NAME, "file name \"" + files[i] + "\" " + why));
+      if (files.indexOf(files[i]) != i) return done(fail(E_NAME, "file \"" + files[i] + "\" is listed twice"));
+    }
+    var j = S.readJSON(JOURNAL, 1);
+    if (j && j.f) {
+      // Staged and committed by an earlier call: the next boot installs it.
+      done(null, { updated: true, version: j.v, previous: j.p });
+      return reset(o);
+    }
+    // Whatever an interrupted update staged is useless now.
+    function clean() {
+      S.list().forEach(function (f: string) { if (isStage(f)) S.erase(f); });
+    }
+    function stop(err: any) {
+      clean();
+      done(err);
+    }
+    latest(c, function (err: any, ver: string) {
+      if (err) return done(err);
+      if (ver == c.v) return done(null, { updated: false, version: ver, previous: S.readJSON(STATE, 1).p });
+      try {
+        if (S.read(BOOT) != BOOT_CODE) S.write(BOOT, BOOT_CODE);
+      } catch (e: any) {
+        return done(fail(E_FLASH, "cannot write the boot stage: " + e.message));
+      }
+      clean();
+      // Room still needed after the file being staged: one install copy of each
+      // file staged so far, plus the journal and the state record.
+      var need = room(64 * files.length + 100) + room(200);
+      var k = 0;
+      function next(): any {
+        if (k == files.length) return commit();
+        var name = STAGE + k, size = 0;
+        get(c, fileUrl(o.host, o.project, ver, files[k], o.layout), function (len: number) {
+          if (len <= 0) return fail(E_SIZE, files[k] + ": the server must send a Content-Length, and the file must not be empty");
+          need += room(len);
+          var free = S.getFree();
+          if (free < need + room(len)) {
+            var st = S.getStats();
+            // Compacting now would move the code that is running, so leave it to the boot stage.
+            if (st.freeBytes + st.trashBytes >= need + room(len)) S.write(COMPACT, "1");
+            return fail(E_SPACE, "release needs " + (need + room(len)) + " bytes of Storage, " + free + " are free" +
+              (st.trashBytes ? "; Storage is compacted at the next boot" : ""));
+          }
+          size = len;
+        }, function (d: string, at: number) {
+          try {
+            S.write(name, d, at, size);
+          } catch (e: any) {
+            return fail(E_FLASH, "writing " + files[k] + ": " + e.message);
+          }
+        }, function (err: any, n: number) {
+          if (err) return stop(err);
+          // VERIFY: the transport stops on a short or long body, so this guards the flash.
+          if (n != size || S.read(name).length != size) return stop(fail(E_SIZE, files[k] + " was not stored whole"));
+          k++;
+          next();
+        });
+      }
+      function commit() {
+        try {
+          S.writeJSON(JOURNAL, { v: ver, p: c.v, f: files });
+        } catch (e: any) {
+          S.erase(JOURNAL);
+          return stop(fail(E_FLASH, "cannot write the install journal: " + e.message));
+        }
+        done(null, { updated: true, version: ver, previous: c.v });
+        reset(o);
+      }
+      next();
+    });
+  });
+}
+
+exports.update = update;
+exports.check = check;
+exports.version = version;
