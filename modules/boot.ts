@@ -3,7 +3,7 @@
 // install before any app code runs, and no app code runs from a file being rewritten.
 // Every step is idempotent: a power cut anywhere here just means it runs again.
 // It is built as one function expression so it leaves no globals behind.
-import { STATE, JOURNAL, STAGE, COMPACT, isStage } from "./formats";
+import { STATE, JOURNAL, STAGE, COMPACT, isStage } from "./formats.ts";
 
 declare var require: (name: string) => any;
 

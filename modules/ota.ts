@@ -22,7 +22,7 @@ import {
   E_OPTS, E_BUSY, E_NET, E_TIMEOUT, E_HTTP, E_REDIRECT, E_VERSION, E_SIZE, E_NAME, E_SPACE, E_FLASH,
   H_VERSION, H_BOARD, H_FIRMWARE, H_ID,
   versionError, nameError, versionUrl, fileUrl, isStage,
-} from "./formats";
+} from "./formats.ts";
 
 declare var exports: any;
 declare var require: (name: string) => any;

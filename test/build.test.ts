@@ -1,0 +1,66 @@
+// The built device modules are ES5 that real Espruino can run, and the committed
+// copies are exactly what the sources build to.
+import { expect } from "chai";
+import { parse } from "acorn";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildModules, MODULES, type BuiltModules } from "../tools/build.ts";
+import { es5Problems } from "./lib/es5-check.ts";
+
+describe("device module build", function () {
+  this.timeout(60000);
+  let built: BuiltModules;
+  before(async () => {
+    built = await buildModules();
+  });
+
+  it("committed modules/ota.js and ota.min.js match the sources", () => {
+    expect(readFileSync(join(MODULES, "ota.js"), "utf8"), "run `npm run build` and commit").to.equal(built.ota);
+    expect(readFileSync(join(MODULES, "ota.min.js"), "utf8"), "run `npm run build` and commit").to.equal(built.otaMin);
+  });
+
+  for (const which of ["ota", "otaMin", "boot"] as const) {
+    it(`${which} parses as ECMAScript 5 and uses nothing Espruino lacks`, () => {
+      const src = built[which];
+      expect(() => parse(src, { ecmaVersion: 5, sourceType: "script" })).not.to.throw();
+      expect(es5Problems(src)).to.deep.equal([]);
+    });
+  }
+
+  it("exports update, check and version, and requires only Espruino built-ins", () => {
+    const src = built.ota;
+    expect(src).to.match(/exports\.update = update/);
+    expect(src).to.match(/exports\.check = check/);
+    expect(src).to.match(/exports\.version = version/);
+    const required = [...src.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    expect([...new Set(required)].sort()).to.deep.equal(["Storage", "http"]);
+  });
+
+  it("reports the size of ota.min.js", () => {
+    console.log(`      ota.min.js: ${built.otaMin.length} bytes (boot stage ${built.boot.length} bytes inside)`);
+    expect(built.otaMin.length).to.be.greaterThan(0);
+  });
+});
+
+describe("ES5 checker", () => {
+  // The checker must be able to fail, or the build test above proves nothing.
+  const cases: [string, string][] = [
+    ["var m = new Map();", "Map"],
+    ["var s = Symbol('x');", "Symbol"],
+    ["var a = Array.from([1]);", "Array.from"],
+    ["p.finally(function(){});", ".finally"],
+    ["var r = /a(?=b)/;", "lookaround"],
+    ["var r = /a{2}/;", "quantifier"],
+    ["f(); function f(){}", "hoisting: f"],
+    ["function g(){ return h(); function h(){} }", "hoisting: h"],
+    ["var b = Buffer.from('x');", "Buffer"],
+  ];
+  for (const [code, what] of cases) {
+    it(`flags ${what}`, () => {
+      expect(es5Problems(code).join(" ")).to.contain(what);
+    });
+  }
+  it("accepts calls to functions declared earlier, or from inside functions", () => {
+    expect(es5Problems("function f(){ return g(); } function g(){ return 1; } f();")).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,64 @@
+// CLI: espruino-ota release
+import { promises as fsp, statSync } from "node:fs";
+import { release, parseFileSpec, type ReleaseProgress } from "../release.ts";
+import { UsageError, str, line, type Command, type Io } from "./types.ts";
+
+const BAR_MIN_BYTES = 256 * 1024; // smaller releases finish before a bar is worth drawing
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function progressBar(io: Io, total: number): Promise<{ update(p: ReleaseProgress): void; stop(): void } | undefined> {
+  if (!io.stdout.isTTY || total < BAR_MIN_BYTES) return undefined;
+  const { default: cliProgress } = await import("cli-progress");
+  const bar = new cliProgress.SingleBar(
+    { stream: io.stdout as NodeJS.WritableStream, format: " {bar} {percentage}% | {value}/{total} bytes | {file}", hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { file: "" });
+  return {
+    update: (p) => bar.update(p.doneBytes, { file: p.name }),
+    stop: () => bar.stop(),
+  };
+}
+
+export const releaseCommand: Command = {
+  summary: "publish a new version and make it live",
+  usage: "--root <dir> --project <name> --version <ver> [--layout prefix|subdir] [--key <file>] <[name=]file>...",
+  options: {
+    root: { type: "string" },
+    project: { type: "string" },
+    version: { type: "string" },
+    layout: { type: "string" },
+    key: { type: "string" },
+  },
+  required: ["root", "project", "version"],
+  positionals: true,
+  async run(v, files, io) {
+    if (files.length == 0) throw new UsageError("give at least one file to release");
+    const specs = files.map((f) => parseFileSpec(f, isFile));
+    let total = 0;
+    for (const s of specs) if (isFile(s.path)) total += statSync(s.path).size;
+    const keyFile = str(v, "key");
+    // The key file's bytes are the key, exactly (a trailing newline is part of it).
+    const key = keyFile !== undefined ? await fsp.readFile(keyFile) : undefined;
+    const bar = await progressBar(io, total);
+    let r;
+    try {
+      r = await release({
+        root: str(v, "root")!, project: str(v, "project")!, version: str(v, "version")!,
+        layout: str(v, "layout"), key, files: specs, onProgress: bar?.update,
+      });
+    } finally {
+      bar?.stop();
+    }
+    const bytes = r.manifest.files.reduce((a, f) => a + f.size, 0);
+    line(io, `released ${r.project} ${r.version} (${r.layout} layout${r.manifest.sig ? ", signed" : ""}): ${r.files.length} file(s), ${bytes} bytes; live now`);
+    for (const f of r.manifest.files) line(io, `  ${f.name}  ${f.size}  sha256 ${f.sha256}`);
+  },
+};
