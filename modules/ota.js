@@ -95,11 +95,15 @@ function prepare(o) {
 }
 function get(c, u, head, data, done, hops) {
     hops = hops || 0;
-    var req, len = -1, n = 0, over = false, timer, loc;
+    var req, len = -1, n = 0, over = false, timer = 0, loc;
+    function stopTimer() {
+        if (timer) clearTimeout(timer);
+        timer = 0;
+    }
     function end(err) {
         if (over) return;
         over = true;
-        clearTimeout(timer);
+        stopTimer();
         if (req) req.clsNow = true;
         setTimeout(function() {
             if (!err && loc) return get(c, loc, head, data, done, hops + 1);
@@ -107,8 +111,9 @@ function get(c, u, head, data, done, hops) {
         }, 1);
     }
     function arm() {
-        clearTimeout(timer);
+        stopTimer();
         timer = setTimeout(function() {
+            timer = 0;
             end(fail(E_TIMEOUT, "no data from " + u + " for " + c.t + " ms"));
         }, c.t);
     }

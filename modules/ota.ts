@@ -80,11 +80,17 @@ function prepare(o: any) {
 // Redirects are followed up to MAX_REDIRECTS times; `hops` counts them.
 function get(c: any, u: string, head: any, data: any, done: any, hops?: number) {
   hops = hops || 0;
-  var req: any, len = -1, n = 0, over = false, timer: any, loc: any;
+  var req: any, len = -1, n = 0, over = false, timer = 0, loc: any;
+  // Espruino's clearTimeout() throws for a timer that already ran, and without an id
+  // clears every timer the app has, so `timer` is 0 whenever none of ours is pending.
+  function stopTimer() {
+    if (timer) clearTimeout(timer);
+    timer = 0;
+  }
   function end(err?: any) {
     if (over) return;
     over = true;
-    clearTimeout(timer);
+    stopTimer();
     if (req) req.clsNow = true; // Espruino's only way to close a request early
     setTimeout(function () {
       if (!err && loc) return get(c, loc, head, data, done, hops! + 1);
@@ -92,8 +98,9 @@ function get(c: any, u: string, head: any, data: any, done: any, hops?: number) 
     }, 1);
   }
   function arm() {
-    clearTimeout(timer);
+    stopTimer();
     timer = setTimeout(function () {
+      timer = 0;
       end(fail(E_TIMEOUT, "no data from " + u + " for " + c.t + " ms"));
     }, c.t);
   }

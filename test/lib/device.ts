@@ -1,0 +1,87 @@
+// Drives the built `ota` module on emulated boards: puts it in Storage as a user would,
+// publishes releases with the real publisher, and reads what the device reported.
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Board, type BoardName } from "../../tools/emulator/board.ts";
+import type { Flash } from "../../tools/emulator/flash.ts";
+import { release } from "../../tools/release.ts";
+import { MODULES } from "../../tools/build.ts";
+import { STATE, JOURNAL, BOOT, isStage } from "../../modules/formats.ts";
+
+export const OTA_MIN = readFileSync(join(MODULES, "ota.min.js"), "utf8");
+export const BOARDS: BoardName[] = ["ESP32", "ESP8266_4MB", "ESP8266_BOARD"];
+
+/** A board with `ota` in Storage, as `npm run flash` leaves it. */
+export function otaBoard(board: BoardName, opts: { flash?: Flash; connectCheck?: boolean } = {}): Board {
+  const b = new Board({ board, flash: opts.flash, http: { connectCheck: opts.connectCheck ?? true } });
+  if (!opts.flash) b.flash.writeFile("ota", OTA_MIN);
+  return b;
+}
+
+export interface Outcome {
+  err?: { code: string; message: string };
+  result?: any;
+}
+
+const MARK = "@@ota ";
+
+/** Calls require("ota").<fn>(opts) on a running board and waits for its callback. */
+export async function call(b: Board, fn: "update" | "check", opts: object, timeout = 15000): Promise<Outcome> {
+  const before = b.output.length;
+  b.exec(`require("ota").${fn}(${JSON.stringify(opts)}, function (e, r) {
+    print(${JSON.stringify(MARK)} + JSON.stringify(e ? {err: {code: e.code, message: e.message}} : {result: r}));
+  });`);
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const line = b.output.slice(before).split("\n").find((l) => l.startsWith(MARK));
+    if (line) return JSON.parse(line.slice(MARK.length));
+    if (Date.now() > deadline) throw new Error(`no callback from ota.${fn} within ${timeout} ms; board said:\n${b.output.slice(before)}`);
+    const why = await b.settle({ timeout: 50 });
+    if (why === "powercut") throw new Error("power cut before the callback");
+  }
+}
+
+/** The app of the seed's example: boot code that updates, and a main module it starts. */
+export function sampleApp(version: string, opts: object): Record<string, string> {
+  return {
+    ".bootcde":
+      `print("boot ${version}");` +
+      `require("ota").update(${JSON.stringify(opts)}, function (e, r) {` +
+      ` print("update " + (e ? e.code + " " + e.message : JSON.stringify(r)));` +
+      ` if (e || !r.updated) require("main").start();` +
+      `});`,
+    main: `exports.start = function () { print("main ${version}"); };`,
+  };
+}
+
+/** Publishes `files` (Storage name -> content) as `version` with the real publisher. */
+export async function publish(root: string, project: string, version: string, files: Record<string, string | Buffer>, layout = "prefix") {
+  const src = mkdtempSync(join(tmpdir(), "ota-src-"));
+  const list = Object.entries(files).map(([name, data], i) => {
+    const p = join(src, `f${i}`);
+    writeFileSync(p, data);
+    return { name, path: p };
+  });
+  return release({ root, project, version, layout, files: list });
+}
+
+export function newRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), "ota-root-"));
+  mkdirSync(root, { recursive: true });
+  return root;
+}
+
+/** What the updater's own files say, and every other file, for exact comparisons. */
+export function installed(b: Board): { version?: string; previous?: string; files: Record<string, string>; leftovers: string[] } {
+  const files: Record<string, string> = {};
+  const leftovers: string[] = [];
+  for (const f of b.flash.files()) {
+    if (f.name === STATE || f.name === BOOT || f.name === "ota") continue;
+    if (f.name === JOURNAL || isStage(f.name)) leftovers.push(f.name);
+    else files[f.name] = f.data.toString("latin1");
+  }
+  const st = b.flash.readFile(STATE);
+  const state = st ? (new Function(`return (${st.toString("latin1")})`)() as { v?: string; p?: string }) : {};
+  return { version: state.v, previous: state.p, files, leftovers };
+}

@@ -1,0 +1,117 @@
+// The device module end to end on an emulated ESP32 against a real loopback server:
+// the seed's example (v1.0.0 -> v1.0.1, then rollback by editing the version file),
+// both layouts, check(), and the no-op path.
+import { expect } from "chai";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startOtaServer, type OtaServer } from "./lib/ota-server.ts";
+import { otaBoard, call, sampleApp, publish, newRoot, installed } from "./lib/device.ts";
+import type { Board } from "../tools/emulator/board.ts";
+
+for (const layout of ["prefix", "subdir"]) {
+  describe(`update: the seed's example, ${layout} layout`, function () {
+    let root: string, srv: OtaServer, b: Board, opts: object;
+    before(async () => {
+      root = newRoot();
+      srv = await startOtaServer({ root });
+      opts = { host: srv.url, project: "sample", files: [".bootcde", "main"], layout };
+      await publish(root, "sample", "v1.0.0", sampleApp("v1.0.0", opts), layout);
+      b = otaBoard("ESP32");
+    });
+    after(() => srv.close());
+
+    it("installs v1.0.0 on a board that has no version yet, then resets into it", async () => {
+      b.powerOn();
+      const r = await call(b, "update", opts);
+      expect(r).to.deep.equal({ result: { updated: true, version: "v1.0.0" } });
+      // Nothing is switched until the reset: the app must not run from files being rewritten.
+      expect(installed(b).version).to.equal(undefined);
+      await b.run({ timeout: 10000 });
+      expect(b.output).to.contain("boot v1.0.0").and.contain("main v1.0.0");
+      const s = installed(b);
+      expect(s.version).to.equal("v1.0.0");
+      expect(s.files).to.deep.equal(sampleApp("v1.0.0", opts));
+      expect(s.leftovers).to.deep.equal([]);
+    });
+
+    it("uses the layout's URLs", () => {
+      const paths = srv.requests.map((r) => r.path);
+      expect(paths).to.include("/sample/version");
+      expect(paths).to.include(layout == "prefix" ? "/sample/v1.0.0_.bootcde" : "/sample/v1.0.0/.bootcde");
+      expect(paths).to.include(layout == "prefix" ? "/sample/v1.0.0_main" : "/sample/v1.0.0/main");
+    });
+
+    it("updates to v1.0.1 at the next boot, and the new app runs", async () => {
+      await publish(root, "sample", "v1.0.1", sampleApp("v1.0.1", opts), layout);
+      b.output = "";
+      b.powerOn();
+      await b.run({ timeout: 10000 });
+      expect(b.output).to.contain("boot v1.0.0").and.contain("boot v1.0.1").and.contain("main v1.0.1");
+      expect(b.output).not.to.contain("main v1.0.0");
+      const s = installed(b);
+      expect(s).to.deep.include({ version: "v1.0.1", previous: "v1.0.0", leftovers: [] });
+      expect(s.files).to.deep.equal(sampleApp("v1.0.1", opts));
+    });
+
+    it("is a no-op when the server's version is installed: one request, no flash write", async () => {
+      const ops = b.flash.opCount;
+      const n = srv.requests.length;
+      const r = await call(b, "update", opts);
+      expect(r).to.deep.equal({ result: { updated: false, version: "v1.0.1", previous: "v1.0.0" } });
+      expect(srv.requests.length - n).to.equal(1);
+      expect(b.flash.opCount).to.equal(ops);
+    });
+
+    it("rolls back to v1.0.0 when the server's version file is edited back", async () => {
+      writeFileSync(join(root, "sample", "version"), "v1.0.0\n");
+      b.output = "";
+      b.powerOn();
+      await b.run({ timeout: 10000 });
+      expect(b.output).to.contain("main v1.0.0");
+      const s = installed(b);
+      expect(s).to.deep.include({ version: "v1.0.0", previous: "v1.0.1", leftovers: [] });
+      expect(s.files).to.deep.equal(sampleApp("v1.0.0", opts));
+    });
+  });
+}
+
+describe("check", function () {
+  let root: string, srv: OtaServer, b: Board, opts: any;
+  before(async () => {
+    root = newRoot();
+    srv = await startOtaServer({ root });
+    opts = { host: srv.url, project: "sample", files: [".bootcde", "main"], reset: "none" };
+    await publish(root, "sample", "v1.0.0", sampleApp("v1.0.0", opts));
+    b = otaBoard("ESP32");
+    b.powerOn();
+  });
+  after(() => srv.close());
+
+  it("reports an available release and, with reset 'none', does not reset", async () => {
+    const r = await call(b, "check", opts);
+    expect(r).to.deep.equal({ result: { available: true, latest: "v1.0.0" } });
+    expect(await b.settle({ timeout: 300 })).to.equal("idle");
+  });
+
+  it("resets (hard by default) when a release is available, so boot code installs it", async () => {
+    const r = await call(b, "check", { host: opts.host, project: "sample" });
+    expect(r.result.available).to.equal(true);
+    expect(await b.settle({ timeout: 2000 })).to.equal("reboot");
+  });
+
+  it("reports nothing new once installed, and version() agrees", async () => {
+    b.powerOn();
+    await call(b, "update", opts);
+    b.powerOn();
+    await b.run({ timeout: 10000 });
+    expect(b.exec(`require("ota").version()`)).to.equal("v1.0.0");
+    const r = await call(b, "check", opts);
+    expect(r).to.deep.equal({ result: { available: false, installed: "v1.0.0", latest: "v1.0.0" } });
+  });
+
+  it("returns a Promise as well", async () => {
+    b.exec(`require("ota").check(${JSON.stringify(opts)}).then(function (r) { print("promise " + r.latest); });`);
+    await b.settle({ timeout: 2000 });
+    expect(b.output).to.contain("promise v1.0.0");
+  });
+});
