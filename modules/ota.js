@@ -273,6 +273,7 @@ function update(o, cb) {
                     } catch (e) {
                         return fail(E_FLASH, "writing " + files[k] + ": " + e.message);
                     }
+                    if (o.onProgress) o.onProgress(files[k], at + d.length, size);
                 }, function(err2, n) {
                     if (err2) return stop(err2);
                     if (n != size || S.read(name).length != size) return stop(fail(E_SIZE, files[k] + " was not stored whole"));

@@ -254,6 +254,7 @@ function update(o: any, cb?: any) {
           } catch (e: any) {
             return fail(E_FLASH, "writing " + files[k] + ": " + e.message);
           }
+          if (o.onProgress) o.onProgress(files[k], at + d.length, size);
         }, function (err: any, n: number) {
           if (err) return stop(err);
           // VERIFY: the transport stops on a short or long body, so this guards the flash.

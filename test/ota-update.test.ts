@@ -115,3 +115,36 @@ describe("check", function () {
     expect(b.output).to.contain("promise v1.0.0");
   });
 });
+
+describe("update: what the app sees", function () {
+  let root: string, srv: OtaServer, b: Board, opts: any;
+  before(async () => {
+    root = newRoot();
+    srv = await startOtaServer({ root });
+    opts = { host: srv.url, project: "p", files: ["big"], reset: "none" };
+    await publish(root, "p", "v1", { big: Buffer.alloc(3000, 0x5a) });
+    b = otaBoard("ESP8266_4MB");
+    b.powerOn();
+  });
+  after(() => srv.close());
+
+  it("reports progress per stored chunk through opts.onProgress, chunks no larger than the board's", async () => {
+    b.exec(`var prog = []; require("ota").update({host: ${JSON.stringify(srv.url)}, project: "p", files: ["big"], reset: "none",
+      onProgress: function (f, done, total) { prog.push(f + ":" + done + "/" + total); }}, function (e, r) { print("done " + (e ? e.code : r.version)); });`);
+    await b.settle({ timeout: 5000 });
+    expect(b.output).to.contain("done v1");
+    const prog = b.exec("prog") as string[];
+    expect(prog[prog.length - 1]).to.equal("big:3000/3000");
+    const steps = prog.map((p) => +p.split(":")[1].split("/")[0]);
+    for (let i = 1; i < steps.length; i++) expect(steps[i] - steps[i - 1]).to.be.within(1, 268);
+  });
+
+  it("leaves the app's timers alone (Espruino's clearTimeout() without an id clears them all)", async () => {
+    b.exec(`var ticks = 0; setInterval(function () { ticks++; }, 100);`);
+    const r = await call(b, "check", opts);
+    expect(r.result).to.deep.include({ available: true });
+    const before = b.exec("ticks") as number;
+    await b.settle({ timeout: 1000 });
+    expect((b.exec("ticks") as number) - before).to.be.greaterThan(5);
+  });
+});
