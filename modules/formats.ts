@@ -39,6 +39,9 @@ export var E_SIZE = "ESIZE"; // body shorter or longer than Content-Length, or n
 export var E_NAME = "ENAME"; // a file name the board cannot hold
 export var E_SPACE = "ENOSPC"; // not enough free Storage for the release
 export var E_FLASH = "EFLASH"; // Storage.write failed
+export var E_MANIFEST = "EMANIFEST"; // the release's manifest is not valid
+export var E_HASH = "EHASH"; // a staged file's size or hash differs from the manifest
+export var E_SIG = "ESIG"; // opts.key is set and the manifest's signature is missing or wrong
 
 export var MAX_REDIRECTS = 3;
 export var DEFAULT_TIMEOUT = 5000;
@@ -92,6 +95,31 @@ export var H_ID = "X-Ota-Id";
 // {"version", "files": [{"name", "size", "sha256", "sha1", "crc32"}], "sig"}:
 // digests are lowercase hex, crc32 an unsigned integer, size in bytes.
 export var MANIFEST = "manifest.json";
+
+var HEX_RE = /^[0-9a-f]+$/;
+
+function hexError(v: any, n: number) {
+  return typeof v != "string" || v.length != n || !HEX_RE.test(v);
+}
+
+// Returns why parsed JSON `m` is not a valid manifest, or "" if it is. Files must be
+// storable on a board (Storage cannot hold an empty file) and named once.
+export function manifestError(m: any): string {
+  if (!m) return "is not JSON";
+  if (typeof m.version != "string" || versionError(m.version)) return "has no valid \"version\"";
+  var fs = m.files, i, f, why;
+  if (!Array.isArray(fs) || !fs.length) return "has no \"files\"";
+  for (i = 0; i < fs.length; i++) {
+    f = fs[i] || {};
+    why = nameError(f.name);
+    if (why) return "names a file that " + why + ": \"" + f.name + "\"";
+    for (var j = 0; j < i; j++) if (fs[j].name == f.name) return "names \"" + f.name + "\" twice";
+    if (typeof f.size != "number" || f.size < 1 || f.size % 1) return "gives \"" + f.name + "\" no valid \"size\"";
+    if (hexError(f.sha256, 64) || hexError(f.sha1, 40)) return "gives \"" + f.name + "\" no valid \"sha256\" and \"sha1\"";
+    if (typeof f.crc32 != "number" || f.crc32 < 0 || f.crc32 > 4294967295 || f.crc32 % 1) return "gives \"" + f.name + "\" no valid \"crc32\"";
+  }
+  return "";
+}
 
 export interface ManifestFile {
   name: string;

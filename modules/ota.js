@@ -25,6 +25,9 @@ var E_SIZE = "ESIZE";
 var E_NAME = "ENAME";
 var E_SPACE = "ENOSPC";
 var E_FLASH = "EFLASH";
+var E_MANIFEST = "EMANIFEST";
+var E_HASH = "EHASH";
+var E_SIG = "ESIG";
 var MAX_REDIRECTS = 3;
 var DEFAULT_TIMEOUT = 5e3;
 function versionError(v) {
@@ -54,6 +57,35 @@ var H_VERSION = "X-Ota-V";
 var H_BOARD = "X-Ota-B";
 var H_FIRMWARE = "X-Ota-F";
 var H_ID = "X-Ota-Id";
+var MANIFEST = "manifest.json";
+var HEX_RE = /^[0-9a-f]+$/;
+function hexError(v, n) {
+    return typeof v != "string" || v.length != n || !HEX_RE.test(v);
+}
+function manifestError(m) {
+    if (!m) return "is not JSON";
+    if (typeof m.version != "string" || versionError(m.version)) return 'has no valid "version"';
+    var fs = m.files, i, f, why;
+    if (!Array.isArray(fs) || !fs.length) return 'has no "files"';
+    for(i = 0; i < fs.length; i++){
+        f = fs[i] || {};
+        why = nameError(f.name);
+        if (why) return "names a file that " + why + ': "' + f.name + '"';
+        for(var j = 0; j < i; j++)if (fs[j].name == f.name) return 'names "' + f.name + '" twice';
+        if (typeof f.size != "number" || f.size < 1 || f.size % 1) return 'gives "' + f.name + '" no valid "size"';
+        if (hexError(f.sha256, 64) || hexError(f.sha1, 40)) return 'gives "' + f.name + '" no valid "sha256" and "sha1"';
+        if (typeof f.crc32 != "number" || f.crc32 < 0 || f.crc32 > 4294967295 || f.crc32 % 1) return 'gives "' + f.name + '" no valid "crc32"';
+    }
+    return "";
+}
+function canonical(version2, files) {
+    var s = "espruino-ota manifest 1\n" + version2 + "\n";
+    for(var i = 0; i < files.length; i++){
+        var f = files[i];
+        s += f.name + "\n" + f.size + " " + f.sha256 + " " + f.sha1 + " " + f.crc32 + "\n";
+    }
+    return s;
+}
 // modules/ota.ts
 var S = require("Storage");
 var BOOT_CODE = '!function(){var e,r,a,t,o,f=".otaj",i=".ota_",n=".otac",d=require("Storage"),c=d.readJSON(f,1);if(c&&c.f){for(o=0;o<c.f.length;o++)if(e=i+o,r=c.f[o],d.read(r)!==d.read(e))for(a=d.read(e).length,t=0;t<a;t+=256)d.write(r,d.read(e,t,256),t,a);d.writeJSON(".otav",{v:c.v,p:c.p}),d.erase(f)}d.list().forEach(function(e){(function(e){return 0==e.indexOf(i)})(e)&&d.erase(e)}),void 0!==d.read(n)&&(d.erase(n),d.compact())}();';
@@ -131,7 +163,11 @@ function get(c, u, head, data, done, hops) {
                     "303",
                     "307",
                     "308"
-                ].indexOf(st) < 0) return end(fail(E_HTTP, "HTTP " + st + " for " + u));
+                ].indexOf(st) < 0) {
+                    k = fail(E_HTTP, "HTTP " + st + " for " + u);
+                    k.status = st;
+                    return end(k);
+                }
                 for(k in h)if (k.toLowerCase() == "location") loc = h[k];
                 if (!loc || hops >= MAX_REDIRECTS) return end(fail(E_REDIRECT, "too many redirects, or none with a Location, at " + u));
                 if (loc.charAt(0) == "/") loc = u.match(/^[a-z]+:\/\/[^\/]*/)[0] + loc;
@@ -215,12 +251,17 @@ function update(o, cb) {
         var c = prepare(o);
         if (!c.o) return done(c);
         var files = o.files, i, why;
-        if (!files || !files.length) return done(fail(E_OPTS, "opts.files must list the Storage files of a release"));
-        for(i = 0; i < files.length; i++){
-            why = nameError(files[i]);
+        for(i = 0; files && i < files.length; i++){
+            why = nameError(files[i]) || (files.indexOf(files[i]) < i ? "is listed twice" : "");
             if (why) return done(fail(E_NAME, 'file name "' + files[i] + '" ' + why));
-            if (files.indexOf(files[i]) != i) return done(fail(E_NAME, 'file "' + files[i] + '" is listed twice'));
         }
+        var C, H, HK = "crc32";
+        try {
+            C = require("crypto");
+            H = C.SHA256 || C.SHA1;
+            HK = C.SHA256 ? "sha256" : "sha1";
+        } catch (e) {}
+        if (o.key && !H) return done(fail(E_OPTS, "this board has neither SHA-256 nor SHA-1, so it cannot check a signed release (opts.key)"));
         var j = S.readJSON(JOURNAL, 1);
         if (j && j.f) {
             done(null, {
@@ -229,6 +270,22 @@ function update(o, cb) {
                 previous: j.p
             });
             return reset(o);
+        }
+        var ver, m, sizes = [], k = 0, need;
+        function hex(ab) {
+            var u = new Uint8Array(ab), h = "";
+            for(var n = 0; n < u.length; n++)h += (u[n] < 16 ? "0" : "") + u[n].toString(16);
+            return h;
+        }
+        function hmac(key, msg) {
+            if (key.length > 64) key = E.toString(new Uint8Array(H(key)));
+            var ip = "", op = "", n, b;
+            for(n = 0; n < 64; n++){
+                b = key.charCodeAt(n) || 0;
+                ip += String.fromCharCode(b ^ 54);
+                op += String.fromCharCode(b ^ 92);
+            }
+            return hex(H(op + E.toString(new Uint8Array(H(ip + msg)))));
         }
         function clean() {
             S.list().forEach(function(f) {
@@ -239,8 +296,16 @@ function update(o, cb) {
             clean();
             done(err);
         }
-        latest(c, function(err, ver) {
+        function space(bytes) {
+            var free = S.getFree(), st;
+            if (free >= bytes) return;
+            st = S.getStats();
+            if (st.freeBytes + st.trashBytes >= bytes) S.write(COMPACT, "1");
+            return fail(E_SPACE, "release needs " + bytes + " bytes of Storage, " + free + " are free" + (st.trashBytes ? "; Storage is compacted at the next boot" : ""));
+        }
+        latest(c, function(err, v) {
             if (err) return done(err);
+            ver = v;
             if (ver == c.v) return done(null, {
                 updated: false,
                 version: ver,
@@ -252,55 +317,92 @@ function update(o, cb) {
                 return done(fail(E_FLASH, "cannot write the boot stage: " + e.message));
             }
             clean();
-            var need = room(64 * files.length + 100) + room(200);
-            var k = 0;
-            function next() {
-                if (k == files.length) return commit();
-                var name = STAGE + k, size = 0;
-                get(c, fileUrl(o.host, o.project, ver, files[k], o.layout), function(len) {
-                    if (len <= 0) return fail(E_SIZE, files[k] + ": the server must send a Content-Length, and the file must not be empty");
-                    need += room(len);
-                    var free = S.getFree();
-                    if (free < need + room(len)) {
-                        var st = S.getStats();
-                        if (st.freeBytes + st.trashBytes >= need + room(len)) S.write(COMPACT, "1");
-                        return fail(E_SPACE, "release needs " + (need + room(len)) + " bytes of Storage, " + free + " are free" + (st.trashBytes ? "; Storage is compacted at the next boot" : ""));
-                    }
-                    size = len;
-                }, function(d, at) {
-                    try {
-                        S.write(name, d, at, size);
-                    } catch (e) {
-                        return fail(E_FLASH, "writing " + files[k] + ": " + e.message);
-                    }
-                    if (o.onProgress) o.onProgress(files[k], at + d.length, size);
-                }, function(err2, n) {
-                    if (err2) return stop(err2);
-                    if (n != size || S.read(name).length != size) return stop(fail(E_SIZE, files[k] + " was not stored whole"));
-                    k++;
-                    next();
-                });
-            }
-            function commit() {
-                try {
-                    S.writeJSON(JOURNAL, {
-                        v: ver,
-                        p: c.v,
-                        f: files
-                    });
-                } catch (e) {
-                    S.erase(JOURNAL);
-                    return stop(fail(E_FLASH, "cannot write the install journal: " + e.message));
-                }
-                done(null, {
-                    updated: true,
-                    version: ver,
-                    previous: c.v
-                });
-                reset(o);
-            }
-            next();
+            plan();
         });
+        function plan() {
+            var u = fileUrl(o.host, o.project, ver, MANIFEST, o.layout), t = "";
+            get(c, u, function() {}, function(d) {
+                t += d;
+                if (t.length > 4096) return fail(E_MANIFEST, u + " is larger than 4096 bytes");
+            }, function(err) {
+                if (err && err.status != "404") return done(err);
+                if (!err) {
+                    try {
+                        m = JSON.parse(t);
+                    } catch (e) {}
+                    why = manifestError(m) || (m.version != ver ? 'is for version "' + m.version + '"' : "");
+                    if (why) return done(fail(E_MANIFEST, u + " " + why));
+                    files = m.files.map(function(f) {
+                        sizes.push(f.size);
+                        return f.name;
+                    });
+                }
+                if (o.key) {
+                    if (!m) return done(fail(E_SIG, "opts.key needs a signed release, and " + ver + " has no manifest"));
+                    var sig = m[HK == "sha256" ? "sig" : "sig1"];
+                    if (!sig || sig != hmac(o.key, canonical(ver, m.files))) return done(fail(E_SIG, "the manifest of " + ver + (sig ? " has a wrong signature" : " is not signed") + "; nothing was installed"));
+                }
+                if (!files || !files.length) return done(fail(E_OPTS, "release " + ver + " has no manifest, so opts.files must list its Storage files"));
+                need = room(200 + 32 * files.length) + room(200);
+                var total = need;
+                for(i = 0; i < sizes.length; i++)total += 2 * room(sizes[i]);
+                why = space(total);
+                if (why) return done(why);
+                next();
+            });
+        }
+        function next() {
+            if (k == files.length) return verify();
+            var name = STAGE + k, size = 0;
+            get(c, fileUrl(o.host, o.project, ver, files[k], o.layout), function(len) {
+                if (len <= 0) return fail(E_SIZE, files[k] + ": the server must send a Content-Length, and the file must not be empty");
+                if (m && len != sizes[k]) return fail(E_SIZE, files[k] + " is " + len + " bytes on the server, the manifest says " + sizes[k]);
+                need += room(len);
+                size = sizes[k] = len;
+                return space(need + room(len));
+            }, function(d, at) {
+                try {
+                    S.write(name, d, at, size);
+                } catch (e) {
+                    return fail(E_FLASH, "writing " + files[k] + ": " + e.message);
+                }
+                if (o.onProgress) o.onProgress(files[k], at + d.length, size);
+            }, function(err) {
+                if (err) return stop(err);
+                k++;
+                next();
+            });
+        }
+        function verify() {
+            for(i = 0; i < files.length; i++){
+                var d = S.read(STAGE + i), want, got;
+                if (!d || d.length != sizes[i]) return stop(fail(E_HASH, files[i] + " was not stored whole"));
+                if (m) {
+                    want = m.files[i][HK];
+                    got = H ? hex(H(d)) : E.CRC32(d);
+                    if (got != want) return stop(fail(E_HASH, files[i] + ": " + HK + " of the download is " + got + ", the manifest says " + want + "; nothing was installed"));
+                }
+            }
+            commit();
+        }
+        function commit() {
+            try {
+                S.writeJSON(JOURNAL, {
+                    v: ver,
+                    p: c.v,
+                    f: files
+                });
+            } catch (e) {
+                S.erase(JOURNAL);
+                return stop(fail(E_FLASH, "cannot write the install journal: " + e.message));
+            }
+            done(null, {
+                updated: true,
+                version: ver,
+                previous: c.v
+            });
+            reset(o);
+        }
     });
 }
 exports.update = update;

@@ -4,9 +4,13 @@
 //
 // The life of an update, one state at a time (as in ESP-IDF's esp_https_ota):
 //   CHECK   GET <project>/version; the same as installed -> done, nothing touched
+//   PLAN    GET the release's manifest (files, sizes, digests, signature), or take
+//           opts.files when there is none; check a signature against opts.key, and
+//           that the release fits in free Storage
 //   STAGE   stream file i into Storage file STAGE+i: pre-sized from Content-Length,
 //           written chunk by chunk, so RAM use does not grow with file size
-//   VERIFY  every file staged with exactly Content-Length bytes
+//   VERIFY  every staged file, read back from flash: its size, and with a manifest
+//           its SHA-256 (ESP32), SHA-1 (ESP8266_4MB) or CRC-32 (ESP8266_BOARD)
 //   COMMIT  write the journal: from this write on, the next boot installs the release
 //   RESET   report, then reset; the boot stage copies staged files over the live ones
 //           before any app code runs, records the version and removes the journal
@@ -20,6 +24,7 @@
 import {
   BOOT, STATE, JOURNAL, STAGE, COMPACT, LAYOUTS, MAX_REDIRECTS, DEFAULT_TIMEOUT,
   E_OPTS, E_BUSY, E_NET, E_TIMEOUT, E_HTTP, E_REDIRECT, E_VERSION, E_SIZE, E_NAME, E_SPACE, E_FLASH,
+  E_MANIFEST, E_HASH, E_SIG, MANIFEST, manifestError, canonical,
   H_VERSION, H_BOARD, H_FIRMWARE, H_ID,
   versionError, nameError, versionUrl, fileUrl, isStage,
 } from "./formats.ts";
@@ -99,7 +104,7 @@ function get(c: any, u: string, head: any, data: any, done: any, hops?: number) 
   }
   function arm() {
     stopTimer();
-    timer = setTimeout(function () {
+    timer = <any>setTimeout(function () {
       timer = 0;
       end(fail(E_TIMEOUT, "no data from " + u + " for " + c.t + " ms"));
     }, c.t);
@@ -110,9 +115,13 @@ function get(c: any, u: string, head: any, data: any, done: any, hops?: number) 
   try {
     req = require("http").get(p, function (res: any) {
       arm();
-      var st = res.statusCode, h = res.headers, k;
+        var st = res.statusCode, h = res.headers, k: any;
       if (st != "200") {
-        if (["301", "302", "303", "307", "308"].indexOf(st) < 0) return end(fail(E_HTTP, "HTTP " + st + " for " + u));
+        if (["301", "302", "303", "307", "308"].indexOf(st) < 0) {
+          k = fail(E_HTTP, "HTTP " + st + " for " + u);
+          k.status = st;
+          return end(k);
+        }
         for (k in h) if (k.toLowerCase() == "location") loc = h[k];
         if (!loc || hops! >= MAX_REDIRECTS) return end(fail(E_REDIRECT, "too many redirects, or none with a Location, at " + u));
         if (loc.charAt(0) == "/") loc = u.match(/^[a-z]+:\/\/[^\/]*/)![0] + loc;
@@ -200,17 +209,44 @@ function update(o: any, cb?: any) {
     var c: any = prepare(o);
     if (!c.o) return done(c);
     var files = o.files, i, why;
-    if (!files || !files.length) return done(fail(E_OPTS, "opts.files must list the Storage files of a release"));
-    for (i = 0; i < files.length; i++) {
-      why = nameError(files[i]);
+    for (i = 0; files && i < files.length; i++) {
+      why = nameError(files[i]) || (files.indexOf(files[i]) < i ? "is listed twice" : "");
       if (why) return done(fail(E_NAME, "file name \"" + files[i] + "\" " + why));
-      if (files.indexOf(files[i]) != i) return done(fail(E_NAME, "file \"" + files[i] + "\" is listed twice"));
     }
+    // The strongest digest the firmware has: SHA-256 (ESP32), SHA-1 (ESP8266_4MB),
+    // else CRC-32 (ESP8266_BOARD has no crypto module). HK is its manifest key.
+    var C: any, H: any, HK = "crc32";
+    try {
+      C = require("crypto");
+      H = C.SHA256 || C.SHA1;
+      HK = C.SHA256 ? "sha256" : "sha1";
+    } catch (e) {}
+    if (o.key && !H) return done(fail(E_OPTS, "this board has neither SHA-256 nor SHA-1, so it cannot check a signed release (opts.key)"));
     var j = S.readJSON(JOURNAL, 1);
     if (j && j.f) {
       // Staged and committed by an earlier call: the next boot installs it.
       done(null, { updated: true, version: j.v, previous: j.p });
       return reset(o);
+    }
+    // need: room still needed once the file being staged is in: an install copy of
+    // each file staged so far, the journal and the state record.
+    var ver: string, m: any, sizes: number[] = [], k = 0, need: number;
+
+    function hex(ab: any) {
+      var u = new Uint8Array(ab), h = "";
+      for (var n = 0; n < u.length; n++) h += (u[n] < 16 ? "0" : "") + u[n].toString(16);
+      return h;
+    }
+    // RFC 2104 over the firmware's one-shot hash; 64 is the block size of SHA-1 and SHA-256.
+    function hmac(key: string, msg: string) {
+      if (key.length > 64) key = E.toString(new Uint8Array(H(key)));
+      var ip = "", op = "", n, b;
+      for (n = 0; n < 64; n++) {
+        b = key.charCodeAt(n) || 0;
+        ip += String.fromCharCode(b ^ 0x36);
+        op += String.fromCharCode(b ^ 0x5c);
+      }
+      return hex(H(op + E.toString(new Uint8Array(H(ip + msg)))));
     }
     // Whatever an interrupted update staged is useless now.
     function clean() {
@@ -220,8 +256,21 @@ function update(o: any, cb?: any) {
       clean();
       done(err);
     }
-    latest(c, function (err: any, ver: string) {
+    // Fails unless `bytes` more fit without compaction: compacting moves files, which
+    // garbles code running from them, so it is left to the boot stage's next start.
+    function space(bytes: number) {
+      var free = S.getFree(), st;
+      if (free >= bytes) return;
+      st = S.getStats();
+      if (st.freeBytes + st.trashBytes >= bytes) S.write(COMPACT, "1");
+      return fail(E_SPACE, "release needs " + bytes + " bytes of Storage, " + free + " are free" +
+        (st.trashBytes ? "; Storage is compacted at the next boot" : ""));
+    }
+
+    // CHECK
+    latest(c, function (err: any, v: string) {
       if (err) return done(err);
+      ver = v;
       if (ver == c.v) return done(null, { updated: false, version: ver, previous: S.readJSON(STATE, 1).p });
       try {
         if (S.read(BOOT) != BOOT_CODE) S.write(BOOT, BOOT_CODE);
@@ -229,52 +278,91 @@ function update(o: any, cb?: any) {
         return done(fail(E_FLASH, "cannot write the boot stage: " + e.message));
       }
       clean();
-      // Room still needed after the file being staged: one install copy of each
-      // file staged so far, plus the journal and the state record.
-      var need = room(64 * files.length + 100) + room(200);
-      var k = 0;
-      function next(): any {
-        if (k == files.length) return commit();
-        var name = STAGE + k, size = 0;
-        get(c, fileUrl(o.host, o.project, ver, files[k], o.layout), function (len: number) {
-          if (len <= 0) return fail(E_SIZE, files[k] + ": the server must send a Content-Length, and the file must not be empty");
-          need += room(len);
-          var free = S.getFree();
-          if (free < need + room(len)) {
-            var st = S.getStats();
-            // Compacting now would move the code that is running, so leave it to the boot stage.
-            if (st.freeBytes + st.trashBytes >= need + room(len)) S.write(COMPACT, "1");
-            return fail(E_SPACE, "release needs " + (need + room(len)) + " bytes of Storage, " + free + " are free" +
-              (st.trashBytes ? "; Storage is compacted at the next boot" : ""));
-          }
-          size = len;
-        }, function (d: string, at: number) {
-          try {
-            S.write(name, d, at, size);
-          } catch (e: any) {
-            return fail(E_FLASH, "writing " + files[k] + ": " + e.message);
-          }
-          if (o.onProgress) o.onProgress(files[k], at + d.length, size);
-        }, function (err: any, n: number) {
-          if (err) return stop(err);
-          // VERIFY: the transport stops on a short or long body, so this guards the flash.
-          if (n != size || S.read(name).length != size) return stop(fail(E_SIZE, files[k] + " was not stored whole"));
-          k++;
-          next();
-        });
-      }
-      function commit() {
-        try {
-          S.writeJSON(JOURNAL, { v: ver, p: c.v, f: files });
-        } catch (e: any) {
-          S.erase(JOURNAL);
-          return stop(fail(E_FLASH, "cannot write the install journal: " + e.message));
-        }
-        done(null, { updated: true, version: ver, previous: c.v });
-        reset(o);
-      }
-      next();
+      plan();
     });
+
+    // PLAN: a manifest, where the release has one, names the files with sizes and
+    // digests; without one (404) the release is opts.files, sized by Content-Length.
+    function plan() {
+      var u = fileUrl(o.host, o.project, ver, MANIFEST, o.layout), t = "";
+      get(c, u, function () {}, function (d: string) {
+        t += d;
+        if (t.length > 4096) return fail(E_MANIFEST, u + " is larger than 4096 bytes");
+      }, function (err: any) {
+        if (err && err.status != "404") return done(err);
+        if (!err) {
+          try {
+            m = JSON.parse(t);
+          } catch (e) {}
+          why = manifestError(m) || (m.version != ver ? "is for version \"" + m.version + "\"" : "");
+          if (why) return done(fail(E_MANIFEST, u + " " + why));
+          files = m.files.map(function (f: any) { sizes.push(f.size); return f.name; });
+        }
+        if (o.key) {
+          if (!m) return done(fail(E_SIG, "opts.key needs a signed release, and " + ver + " has no manifest"));
+          var sig = m[HK == "sha256" ? "sig" : "sig1"];
+          if (!sig || sig != hmac(o.key, canonical(ver, m.files)))
+            return done(fail(E_SIG, "the manifest of " + ver + (sig ? " has a wrong signature" : " is not signed") + "; nothing was installed"));
+        }
+        if (!files || !files.length) return done(fail(E_OPTS, "release " + ver + " has no manifest, so opts.files must list its Storage files"));
+        need = room(200 + 32 * files.length) + room(200);
+        var total = need;
+        for (i = 0; i < sizes.length; i++) total += 2 * room(sizes[i]);
+        why = space(total);
+        if (why) return done(why);
+        next();
+      });
+    }
+
+    // STAGE file k into STAGE + k
+    function next(): any {
+      if (k == files.length) return verify();
+      var name = STAGE + k, size = 0;
+      get(c, fileUrl(o.host, o.project, ver, files[k], o.layout), function (len: number) {
+        if (len <= 0) return fail(E_SIZE, files[k] + ": the server must send a Content-Length, and the file must not be empty");
+        if (m && len != sizes[k]) return fail(E_SIZE, files[k] + " is " + len + " bytes on the server, the manifest says " + sizes[k]);
+        need += room(len);
+        size = sizes[k] = len;
+        return space(need + room(len));
+      }, function (d: string, at: number) {
+        try {
+          S.write(name, d, at, size);
+        } catch (e: any) {
+          return fail(E_FLASH, "writing " + files[k] + ": " + e.message);
+        }
+        if (o.onProgress) o.onProgress(files[k], at + d.length, size);
+      }, function (err: any) {
+        if (err) return stop(err);
+        k++;
+        next();
+      });
+    }
+
+    // VERIFY what is in flash, not what was received: size always, digest with a manifest.
+    function verify() {
+      for (i = 0; i < files.length; i++) {
+        var d = S.read(STAGE + i), want, got;
+        if (!d || d.length != sizes[i]) return stop(fail(E_HASH, files[i] + " was not stored whole"));
+        if (m) {
+          want = m.files[i][HK];
+          got = H ? hex(H(d)) : E.CRC32(d);
+          if (got != want) return stop(fail(E_HASH, files[i] + ": " + HK + " of the download is " + got + ", the manifest says " + want + "; nothing was installed"));
+        }
+      }
+      commit();
+    }
+
+    // COMMIT: from this write on, the next start installs the release.
+    function commit() {
+      try {
+        S.writeJSON(JOURNAL, { v: ver, p: c.v, f: files });
+      } catch (e: any) {
+        S.erase(JOURNAL);
+        return stop(fail(E_FLASH, "cannot write the install journal: " + e.message));
+      }
+      done(null, { updated: true, version: ver, previous: c.v });
+      reset(o);
+    }
   });
 }
 

@@ -33,7 +33,7 @@ describe("device module build", function () {
     expect(src).to.match(/exports\.check = check/);
     expect(src).to.match(/exports\.version = version/);
     const required = [...src.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
-    expect([...new Set(required)].sort()).to.deep.equal(["Storage", "http"]);
+    expect([...new Set(required)].sort()).to.deep.equal(["Storage", "crypto", "http"]);
   });
 
   it("reports the size of ota.min.js", () => {

@@ -1,6 +1,8 @@
 // Bad input gets a clear error with a stable code, and nothing installed is touched.
 import { expect } from "chai";
 import nock from "nock";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { startOtaServer, type OtaServer } from "./lib/ota-server.ts";
 import { otaBoard, call, sampleApp, publish, newRoot, installed } from "./lib/device.ts";
 import type { Board } from "../tools/emulator/board.ts";
@@ -21,7 +23,10 @@ describe("update: bad input changes nothing", function () {
     await b.run({ timeout: 10000 });
     before1 = installed(b);
     expect(before1.version).to.equal("v1.0.0");
+    // A server laid out by hand, as for micropython_ota: no manifest, so the device
+    // relies on opts.files and Content-Length (manifests are tested in ota-verify).
     await publish(root, "sample", "v2", sampleApp("v2", opts));
+    rmSync(join(root, "sample", "v2_manifest.json"));
   });
   after(() => srv.close());
   afterEach(async () => {
@@ -175,6 +180,8 @@ describe("update: Basic auth", function () {
       .matchHeader("x-ota-f", /^2v/)
       .get("/sample/version")
       .reply(200, "v9", { "Content-Length": "2" })
+      .get("/sample/v9_manifest.json")
+      .reply(404, "no", { "Content-Length": "2" })
       .get("/sample/v9_app.js")
       .reply(200, "print(9)", { "Content-Length": "8" });
     const b = otaBoard("ESP32", { connectCheck: false });

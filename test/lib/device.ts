@@ -56,14 +56,14 @@ export function sampleApp(version: string, opts: object): Record<string, string>
 }
 
 /** Publishes `files` (Storage name -> content) as `version` with the real publisher. */
-export async function publish(root: string, project: string, version: string, files: Record<string, string | Buffer>, layout = "prefix") {
+export async function publish(root: string, project: string, version: string, files: Record<string, string | Buffer>, layout = "prefix", key?: string) {
   const src = mkdtempSync(join(tmpdir(), "ota-src-"));
   const list = Object.entries(files).map(([name, data], i) => {
     const p = join(src, `f${i}`);
     writeFileSync(p, data);
     return { name, path: p };
   });
-  return release({ root, project, version, layout, files: list });
+  return release({ root, project, version, layout, files: list, key });
 }
 
 export function newRoot(): string {

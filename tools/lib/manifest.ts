@@ -1,6 +1,8 @@
 // Builds, serialises and reads release manifests (format: modules/formats.ts).
 import { promises as fsp } from "node:fs";
-import { canonical, versionError, nameError, type ManifestFile } from "../../modules/formats.ts";
+import { canonical, manifestError, type ManifestFile } from "../../modules/formats.ts";
+
+export { manifestError };
 import { hmacSha256, hmacSha1, type Key } from "./digest.ts";
 import { fail, E_MANIFEST, E_MISSING } from "./errors.ts";
 
@@ -30,23 +32,6 @@ export function manifestJson(m: Manifest): string {
   if (m.sig !== undefined) out.sig = m.sig;
   if (m.sig1 !== undefined) out.sig1 = m.sig1;
   return JSON.stringify(out);
-}
-
-const HEX = /^[0-9a-f]+$/;
-
-// Checks the shape of parsed manifest JSON; returns why it is not a manifest or "".
-export function manifestError(m: any): string {
-  if (!m || typeof m != "object") return "is not a JSON object";
-  if (typeof m.version != "string" || versionError(m.version)) return "has no valid \"version\"";
-  if (!Array.isArray(m.files)) return "has no \"files\" array";
-  for (const f of m.files) {
-    if (!f || typeof f.name != "string" || nameError(f.name)) return "lists a file without a valid \"name\"";
-    if (!Number.isInteger(f.size) || f.size < 0) return `gives file "${f.name}" no valid "size"`;
-    if (typeof f.sha256 != "string" || f.sha256.length != 64 || !HEX.test(f.sha256)) return `gives file "${f.name}" no valid "sha256"`;
-    if (typeof f.sha1 != "string" || f.sha1.length != 40 || !HEX.test(f.sha1)) return `gives file "${f.name}" no valid "sha1"`;
-    if (!Number.isInteger(f.crc32) || f.crc32 < 0 || f.crc32 > 0xffffffff) return `gives file "${f.name}" no valid "crc32"`;
-  }
-  return "";
 }
 
 // Reads and checks the manifest at `file`; `version`, if given, must match its "version".
