@@ -7,6 +7,7 @@ import { listCommand } from "./list.ts";
 import { pruneCommand } from "./prune.ts";
 import { serveCommand } from "./serve.ts";
 import { nginxCommand } from "./nginx.ts";
+import { flashCommand } from "./flash.ts";
 
 export const commands: Record<string, Command> = {
   release: releaseCommand,
@@ -15,7 +16,7 @@ export const commands: Record<string, Command> = {
   prune: pruneCommand,
   serve: serveCommand,
   nginx: nginxCommand,
-  // flash: flashCommand,  <- `flash` goes here (tools/commands/flash.ts)
+  flash: flashCommand,
 };
 
 // For commands registered from elsewhere at run time.

@@ -58,6 +58,13 @@ export interface BoardHttpHost extends HttpHost {
   tls: boolean;
 }
 
+/** Bench instrumentation (default off): sees what crosses the Storage and http APIs of device code. */
+export interface BoardProbe {
+  read?(name: string, value: string | undefined): void;
+  write?(name: string, data: unknown): void;
+  httpData?(chunk: string): void;
+}
+
 export interface HttpOptions { connectCheck?: boolean }
 
 export interface BoardOptions {
@@ -268,6 +275,8 @@ export class Board {
   httpStats: HttpStats = { requests: 0, bytesOut: 0, bytesIn: 0 };
   /** uncaught errors printed so far (text after "Uncaught ") */
   errors: string[] = [];
+  /** bench instrumentation; null (default) costs nothing */
+  probe: BoardProbe | null = null;
 
   private session: Session | null = null;
   private isDead = false;
@@ -679,8 +688,15 @@ export class Board {
 
     // Modules cache
     define('Modules', obj({
+      // Like jspEvaluateModule: a function stands for its body, which runs as the
+      // module's code with `exports` and `module` in scope (how the espruino CLI bundles).
       addCached: fn((name: unknown, m: unknown) => {
-        s.modules.set(String(name), typeof m === 'string' ? evalModule(String(name), m) : m);
+        if (typeof m === 'function') {
+          const src = String(m);
+          m = src.slice(src.indexOf('{') + 1, src.lastIndexOf('}'));
+        }
+        if (typeof m !== 'string') throw err('Error', 'args must be addCached(string, string|function)');
+        s.modules.set(String(name), evalModule(String(name), m));
       }),
       removeCached: fn((name: unknown) => { s.modules.delete(String(name)); }),
       removeAllCached: fn(() => { s.modules.clear(); }),
@@ -756,7 +772,11 @@ export class Board {
     };
     const isPlainObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && !isView(v) && !isArrayBuffer(v);
     return h.obj({
-      read: fn((name: unknown, offset?: unknown, length?: unknown) => flash.read(String(name), Number(offset) || 0, Number(length) || 0)),
+      read: fn((name: unknown, offset?: unknown, length?: unknown) => {
+        const r = flash.read(String(name), Number(offset) || 0, Number(length) || 0);
+        this.probe?.read?.(String(name), r);
+        return r;
+      }),
       readArrayBuffer: fn((name: unknown) => {
         const b = flash.readBytes(String(name));
         return b === undefined ? undefined : h.ab(b);
@@ -773,12 +793,14 @@ export class Board {
         }
       }),
       write: fn((name: unknown, data?: unknown, offset?: unknown, size?: unknown) => {
+        this.probe?.write?.(String(name), data);
         if (isPlainObject(data)) return call(() => flash.write(String(name), latin1(g.JSON.stringify(data))));
         const bytes = dataBytes(data);
         return call(() => flash.write(String(name), bytes, Number(offset) || 0, Number(size) || 0));
       }),
       writeJSON: fn((name: unknown, data: unknown) => {
         const text = stringifyCompact(data);
+        this.probe?.write?.(String(name), text);
         return call(() => flash.write(String(name), dataBytes(text)));
       }),
       erase: fn((name: unknown) => { call(() => flash.erase(String(name))); }),
@@ -858,6 +880,7 @@ export class Board {
         return typeof C === 'function' ? new C(msg) : new s.g.Error(msg);
       },
       chunkSize: this.profile.ota.httpChunk,
+      onData(chunk) { board.probe?.httpData?.(chunk); },
       defer(f) {
         if (s.dead || board.isDead) return;
         s.queue.push(f);

@@ -68,6 +68,8 @@ export interface HttpHost {
   newNamedError?(name: string, msg: string): any;
   /** Optional: bounded wait for the synchronous connect check, ms (default 2000). */
   connectTimeoutMs?: number;
+  /** Bench instrumentation (default none): sees every body chunk handed to device 'data' listeners. */
+  onData?(chunk: string): void;
   /** Optional: register teardown for when the device context dies (reboot, load, power cut). */
   onDispose?(fn: () => void): void;
   /**
@@ -490,6 +492,7 @@ export function createHttp(host: HttpHost): EspruinoHttp {
     /** jswrap_stream_pushData: call the listener now, or buffer (up to 512 bytes unless forced). */
     function pushData(data: string, force: boolean): boolean {
       if (hasDataListener()) {
+        host.onData?.(data);
         emit(res, 'data', data);
         return true;
       }
@@ -504,6 +507,7 @@ export function createHttp(host: HttpHost): EspruinoHttp {
       if (resBuffer !== null && hasDataListener()) {
         const d = resBuffer;
         resBuffer = null;
+        host.onData?.(d);
         emit(res, 'data', d);
       }
     }

@@ -1,0 +1,218 @@
+// espruino-ota flash: puts the updater (and optionally an app and settings) on a board that
+// already runs Espruino, through the espruino CLI (tools/espruino-cli.ts).
+//
+// It builds modules/ota.min.js and makes ONE upload script that, on the board:
+//   1. erases the updater's state (.otav, .otaj, .otac, .ota_*): a flashed board has no
+//      installed release, unless --version records one, so a stale journal can never copy
+//      old staged files over the app just flashed;
+//   2. writes Storage files, each binary-safe in ≤ 384-byte atob() pieces, exactly like the
+//      CLI's own --storage upload: require("Storage").write(name, atob("…"), offset, size):
+//        ota        modules/ota.min.js, so require("ota") works after every reboot
+//        .boot0     the boot stage; update() would install it on its first run anyway, but
+//                   written now the board is complete from its first boot, and an older
+//                   .boot0 from a previous flash is replaced by the matching one
+//        .bootcde   the app (or --name <Storage name>)
+//        wifi.json  {"ssid","password"} for --wifi: the example app connects with it at
+//                   every boot (works the same on ESP32 and ESP8266, and the app knows when
+//                   the network is up); the firmware's own Wifi.save() is left alone
+//        ota.json   {"host","project","files"} for --host/--project/--files: what the example
+//                   app passes to update()/check(), so one app serves a whole fleet
+//        .otav      {"v": version} with --version: the flashed app counts as that release
+//   3. checks every file's length and CRC32 on the board and prints the result;
+//   4. reboots (E.reboot(), a cold boot: .boot0 then .bootcde), unless reset is false.
+// --dry-run writes that script to a file instead of sending it. The same inputs give the
+// same bytes (no timestamps, no random names).
+import { existsSync, readFileSync, writeFileSync, statSync } from "node:fs";
+import { crc32 } from "node:zlib";
+import { resolve } from "node:path";
+import { writeModules, buildModules } from "./build.ts";
+import { BOOT, STATE, JOURNAL, COMPACT, STAGE, nameError, versionError, MAX_NAME } from "../modules/formats.ts";
+import { upload, boardJsonPath, boardBaud, EspruinoCliError } from "./espruino-cli.ts";
+
+export const CHUNK = 384; // raw bytes per Storage.write line, as the CLI's --storage upload
+export const WIFI_FILE = "wifi.json";
+export const CONFIG_FILE = "ota.json";
+/** what the board prints when every file checked out; upload() waits for it */
+export const DONE = "espruino-ota: flash ok";
+export const FAILED = "espruino-ota: flash FAILED";
+
+export interface FlashOptions {
+  /** ESP32 | ESP8266_4MB | ESP8266_BOARD | LINUX, or a board JSON path */
+  board: string;
+  /** /dev/ttyUSB0, COM3 or tcp://host[:port]; not needed with dryRun */
+  port?: string;
+  baud?: number;
+  /** "ssid:password" (the password may hold ':'; none for an open network) */
+  wifi?: string;
+  host?: string;
+  project?: string;
+  /** Storage names of a release, for ota.json (default: the app's name) */
+  files?: string[];
+  /** the app's source file */
+  app?: string;
+  /** Storage name of the app (default .bootcde) */
+  name?: string;
+  /** more Storage files: name -> local path */
+  storage?: Record<string, string>;
+  /** record the flashed app as this installed release */
+  version?: string;
+  /** reboot at the end (default true) */
+  reset?: boolean;
+  /** write the script to this file instead of sending it */
+  dryRun?: string;
+  /** write the freshly built module to modules/ota.min.js (default true); false only builds it */
+  build?: boolean;
+  timeout?: number;
+  /** progress lines for people */
+  log?: (line: string) => void;
+  /** every line of the espruino CLI (debugging) */
+  onCliLog?: (line: string) => void;
+}
+
+export interface FlashFile {
+  name: string;
+  data: Buffer;
+  what: string;
+}
+
+export interface FlashResult {
+  script: string;
+  files: { name: string; size: number; crc32: number }[];
+  /** lines the board printed (not for a dry run) */
+  output?: string[];
+  dryRun?: string;
+}
+
+class FlashError extends Error {
+  constructor(public code: string, message: string) {
+    super(message);
+  }
+}
+
+function parseWifi(w: string): { ssid: string; password: string } {
+  const i = w.indexOf(":");
+  const ssid = i < 0 ? w : w.slice(0, i);
+  const password = i < 0 ? "" : w.slice(i + 1);
+  if (!ssid) throw new FlashError("EOPTS", `--wifi wants ssid:password, got "${w}"`);
+  if (ssid.length > 32) throw new FlashError("EOPTS", `Wi-Fi SSID "${ssid}" is longer than 32 bytes`);
+  if (password && (password.length < 8 || password.length > 64)) throw new FlashError("EOPTS", "a WPA Wi-Fi password has 8 to 63 characters (64 hex digits)");
+  return { ssid, password };
+}
+
+function checkName(name: string, what: string): void {
+  if (!name || name.length > MAX_NAME) throw new FlashError("EOPTS", `${what} "${name}" must have 1 to ${MAX_NAME} characters`);
+  if (name.charAt(1) == ":") throw new FlashError("EOPTS", `${what} "${name}" has ':' as its second character, which Storage strips`);
+}
+
+function readInput(path: string, what: string): Buffer {
+  const p = resolve(path);
+  if (!existsSync(p)) throw new FlashError("ENOFILE", `${what} ${path} does not exist`);
+  if (!statSync(p).isFile()) throw new FlashError("ENOFILE", `${what} ${path} is not a file`);
+  const b = readFileSync(p);
+  if (b.length == 0) throw new FlashError("ENOFILE", `${what} ${path} is empty (Storage cannot hold an empty file)`);
+  return b;
+}
+
+/** The Storage files a flash writes, in write order. */
+export function flashFiles(o: FlashOptions, otaMin: string, boot: string): FlashFile[] {
+  const files: FlashFile[] = [
+    { name: "ota", data: Buffer.from(otaMin, "latin1"), what: "the ota module" },
+    { name: BOOT, data: Buffer.from(boot, "latin1"), what: "the boot stage" },
+  ];
+  const appName = o.name ?? ".bootcde";
+  if (o.app !== undefined) {
+    checkName(appName, "app name");
+    files.push({ name: appName, data: readInput(o.app, "app"), what: "the app" });
+  }
+  for (const [name, path] of Object.entries(o.storage ?? {})) {
+    checkName(name, "Storage name");
+    files.push({ name, data: readInput(path, `file for ${name}:`), what: path });
+  }
+  if (o.wifi !== undefined) {
+    files.push({ name: WIFI_FILE, data: Buffer.from(JSON.stringify(parseWifi(o.wifi)), "utf8"), what: "Wi-Fi settings" });
+  }
+  if (o.host !== undefined || o.project !== undefined || o.files !== undefined) {
+    if (!o.host || !o.project) throw new FlashError("EOPTS", "give both --host and --project (and --files) for the app's update settings");
+    if (!/^https?:\/\/[^/]+/.test(o.host)) throw new FlashError("EOPTS", `--host must start with http:// or https://, got "${o.host}"`);
+    const rel = o.files && o.files.length ? o.files : [appName];
+    for (const f of rel) {
+      const e = nameError(f);
+      if (e) throw new FlashError("EOPTS", `release file "${f}" ${e}`);
+    }
+    const cfg = { host: o.host.replace(/\/+$/, ""), project: o.project, files: rel };
+    files.push({ name: CONFIG_FILE, data: Buffer.from(JSON.stringify(cfg), "utf8"), what: "update settings" });
+  }
+  if (o.version !== undefined) {
+    const e = versionError(o.version);
+    if (e) throw new FlashError("EOPTS", `version "${o.version}" ${e}`);
+    files.push({ name: STATE, data: Buffer.from(JSON.stringify({ v: o.version }), "utf8"), what: "the installed version" });
+  }
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f.name)) throw new FlashError("EOPTS", `Storage file "${f.name}" is given twice`);
+    seen.add(f.name);
+  }
+  return files;
+}
+
+const W = 'require("Storage").write'; // the CLI paces lines of exactly this form (250 ms each)
+
+/** The upload script: byte-stable for the same inputs. */
+export function flashScript(board: string, files: FlashFile[], reset = true): string {
+  const L: string[] = [];
+  L.push(`// espruino-ota flash script for ${board}: ${files.map((f) => f.name).join(", ")}`);
+  L.push("// Written by `espruino-ota flash`; send it to the board's console (it is what flash sends).");
+  L.push(`print("espruino-ota: flashing ${files.length} files");`);
+  // the updater's state: a fresh flash has no release installed and nothing half-done
+  L.push(`(function(){var S=require("Storage");[${[JOURNAL, STATE, COMPACT].map((n) => JSON.stringify(n)).join(",")}].forEach(function(f){S.erase(f);});` +
+    `S.list().forEach(function(f){if(f.indexOf(${JSON.stringify(STAGE)})==0)S.erase(f);});})();`);
+  for (const f of files) {
+    const n = JSON.stringify(f.name);
+    L.push(`print(${JSON.stringify(`espruino-ota: writing ${f.name} (${f.data.length} bytes, ${f.what})`)});`);
+    L.push(`require("Storage").erase(${n});`);
+    for (let off = 0; off < f.data.length; off += CHUNK) {
+      const b64 = f.data.subarray(off, off + CHUNK).toString("base64");
+      L.push(off == 0 ? `${W}(${n},atob("${b64}"),0,${f.data.length});` : `${W}(${n},atob("${b64}"),${off});`);
+    }
+  }
+  const table = files.map((f) => `[${JSON.stringify(f.name)},${f.data.length},${crc32(f.data) >>> 0}]`).join(",");
+  // The last line checks every file, prints the result and only then reboots; the marker is
+  // split so that an echo of this line could never look like success.
+  L.push(`(function(){var S=require("Storage"),bad=[${table}].filter(function(f){var d=S.read(f[0]);` +
+    `return d===undefined||d.length!=f[1]||(E.CRC32(d)>>>0)!=f[2];}).map(function(f){return f[0];});` +
+    `if(bad.length){print(${JSON.stringify(FAILED + ": ")}+bad.join(", ")+" did not read back as written");return;}` +
+    `print(${JSON.stringify(DONE.slice(0, 14))}+${JSON.stringify(DONE.slice(14))}+", ${files.length} files"${reset ? '+", rebooting"' : ""});` +
+    (reset ? `setTimeout(function(){E.reboot();},500);` : "") + `})();`);
+  return L.join("\n") + "\n";
+}
+
+/** Builds the module, makes the script and sends it (or writes it with dryRun). */
+export async function flash(o: FlashOptions): Promise<FlashResult> {
+  const log = o.log ?? (() => {});
+  boardJsonPath(o.board); // unknown board: fail before building anything
+  if (!o.dryRun && !(o.port ?? "").trim()) {
+    throw new EspruinoCliError("ENOPORT", "no port given: pass --port /dev/ttyUSB0 (serial), COM3, or tcp://192.168.1.50 (telnet); or --dry-run out.js to only write the script");
+  }
+  if (o.app !== undefined) readInput(o.app, "app"); // missing app: fail before building
+  log(o.build === false ? "building the module (not writing modules/)" : "building modules/ota.min.js");
+  const m = o.build === false ? await buildModules() : await writeModules();
+  const files = flashFiles(o, m.otaMin, m.boot);
+  const script = flashScript(o.board, files, o.reset ?? true);
+  const summary = files.map((f) => ({ name: f.name, size: f.data.length, crc32: crc32(f.data) >>> 0 }));
+  if (o.dryRun) {
+    writeFileSync(o.dryRun, script, "latin1");
+    log(`wrote ${o.dryRun} (${script.length} bytes): ${summary.map((f) => `${f.name} ${f.size} B`).join(", ")}`);
+    return { script, files: summary, dryRun: o.dryRun };
+  }
+  const baud = o.baud ?? boardBaud(o.board);
+  log(`flashing ${o.board} on ${o.port}${o.port!.startsWith("tcp://") ? "" : ` at ${baud} baud`}: ${summary.map((f) => `${f.name} ${f.size} B`).join(", ")}`);
+  const r = await upload({
+    port: o.port!, board: o.board, baud, code: script, expect: DONE,
+    failOn: new RegExp("^" + FAILED),
+    timeout: o.timeout,
+    onLog: o.onCliLog,
+    onDevice: (line) => { if (line.startsWith("espruino-ota:")) log(line.slice(14)); },
+  });
+  log(o.reset ?? true ? "done: the board reboots into its app" : "done");
+  return { script, files: summary, output: r.output };
+}
