@@ -1,6 +1,7 @@
 // CLI: espruino-ota release
 import { promises as fsp, statSync } from "node:fs";
 import { release, parseFileSpec, type ReleaseProgress } from "../release.ts";
+import { releaseBundle, DEFAULT_BUNDLE_NAME } from "../release-bundle.ts";
 import { UsageError, str, line, type Command, type Io } from "./types.ts";
 
 const BAR_MIN_BYTES = 256 * 1024; // smaller releases finish before a bar is worth drawing
@@ -29,24 +30,43 @@ async function progressBar(io: Io, total: number): Promise<{ update(p: ReleasePr
 
 export const releaseCommand: Command = {
   summary: "publish a new version and make it live",
-  usage: "--root <dir> --project <name> --version <ver> [--layout prefix|subdir] [--key <file>] <[name=]file>...",
+  usage:
+    "--root <dir> --project <name> --version <ver> [--layout prefix|subdir] [--key <file>] <[name=]file>...\n" +
+    "       or, the whole app as one file built by the espruino CLI (offline, local board JSON):\n" +
+    `       ... --bundle <main.js> [--as <name, default ${DEFAULT_BUNDLE_NAME}>] [--board ESP32|ESP8266_4MB|…] [<[name=]file>...]`,
   options: {
     root: { type: "string" },
     project: { type: "string" },
     version: { type: "string" },
     layout: { type: "string" },
     key: { type: "string" },
+    bundle: { type: "string" },
+    as: { type: "string" },
+    board: { type: "string" },
   },
   required: ["root", "project", "version"],
   positionals: true,
   async run(v, files, io) {
-    if (files.length == 0) throw new UsageError("give at least one file to release");
+    const entry = str(v, "bundle");
+    if (entry === undefined && (str(v, "as") !== undefined || str(v, "board") !== undefined)) throw new UsageError("--as and --board go with --bundle <main.js>");
+    if (entry === undefined && files.length == 0) throw new UsageError("give at least one file to release, or --bundle <main.js>");
     const specs = files.map((f) => parseFileSpec(f, isFile));
     let total = 0;
     for (const s of specs) if (isFile(s.path)) total += statSync(s.path).size;
     const keyFile = str(v, "key");
     // The key file's bytes are the key, exactly (a trailing newline is part of it).
     const key = keyFile !== undefined ? await fsp.readFile(keyFile) : undefined;
+    if (entry !== undefined) {
+      const r = await releaseBundle({
+        root: str(v, "root")!, project: str(v, "project")!, version: str(v, "version")!,
+        layout: str(v, "layout"), key, entry, as: str(v, "as"), board: str(v, "board"), files: specs,
+      });
+      const bytes = r.manifest.files.reduce((a, f) => a + f.size, 0);
+      line(io, `bundled ${entry}${r.bundle.modules.length ? ` with module(s) ${r.bundle.modules.join(", ")}` : ""} as "${r.bundle.name}" (${r.bundle.bytes} bytes)`);
+      line(io, `released ${r.project} ${r.version} (${r.layout} layout${r.manifest.sig ? ", signed" : ""}): ${r.files.length} file(s), ${bytes} bytes; live now`);
+      for (const f of r.manifest.files) line(io, `  ${f.name}  ${f.size}  sha256 ${f.sha256}`);
+      return;
+    }
     const bar = await progressBar(io, total);
     let r;
     try {

@@ -1,0 +1,126 @@
+// Bench harness for emulated boards: a memory probe on the Storage/http boundary, and
+// helpers that run device code to completion (through reboots) with bounded time.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Board, type BoardName, type BoardProbe } from "../tools/emulator/board.ts";
+import { release } from "../tools/release.ts";
+
+/**
+ * RAM held by device code at once, measured at the API boundary (the emulator cannot see
+ * the JS heap of the device): the largest of
+ *  - a body chunk http hands to a 'data' listener (a RAM string on every board);
+ *  - the data of a Storage.write / writeJSON call, unless it is a string Storage.read just
+ *    returned (memory-mapped NativeString on ESP32/ESP8266: zero RAM copy, platform doc
+ *    §2.1) or a constant of the module (`constants`, e.g. the boot-stage literal).
+ * A module that concatenates a body in RAM shows up here when it writes it.
+ */
+export class MemProbe implements BoardProbe {
+  httpMax = 0;
+  writeRamMax = 0;
+  constWrites = 0;
+  private recent: string[] = [];
+  constructor(private constants: string[] = []) {}
+  read(_name: string, v: string | undefined) {
+    if (v === undefined) return;
+    this.recent.push(v);
+    if (this.recent.length > 4) this.recent.shift();
+  }
+  write(_name: string, data: unknown) {
+    if (typeof data == "string") {
+      if (this.recent.includes(data)) return; // flash-backed
+      if (this.constants.includes(data)) { this.constWrites++; return; }
+      this.writeRamMax = Math.max(this.writeRamMax, data.length);
+    } else if (data && typeof (data as { length?: number }).length == "number") {
+      this.writeRamMax = Math.max(this.writeRamMax, (data as { length: number }).length);
+    }
+  }
+  httpData(chunk: string) {
+    this.httpMax = Math.max(this.httpMax, chunk.length);
+  }
+  get peak() {
+    return Math.max(this.httpMax, this.writeRamMax);
+  }
+}
+
+const MARK = "@@bench ";
+
+/**
+ * Runs `code` (device JS that eventually calls `done(value)`) on a powered board, then drives
+ * the board through any reboots until it is idle. Returns the value passed to done().
+ */
+export async function runDevice(b: Board, code: string, wallMs = 60_000): Promise<any> {
+  const before = b.output.length;
+  b.exec(`(function(){ function done(v){ print(${JSON.stringify(MARK)} + JSON.stringify(v === undefined ? null : v)); }\n${code}\n})();`);
+  const r = await b.run({ timeout: 3_600_000, wallTimeout: wallMs, maxReboots: 3 });
+  if (r == "timeout" || r == "powercut") throw new Error(`board ${b.name}: ${r}; said:\n${b.output.slice(before).slice(-2000)}`);
+  const line = b.output.slice(before).split("\n").find((l) => l.startsWith(MARK));
+  if (!line) throw new Error(`board ${b.name}: no result; said:\n${b.output.slice(before).slice(-2000)}`);
+  return JSON.parse(line.slice(MARK.length));
+}
+
+/** Random printable payload (safe for every updater, including string-concat ones). */
+export function payload(n: number): Buffer {
+  const b = randomBytes(n);
+  for (let i = 0; i < n; i++) b[i] = 0x21 + (b[i] % 94);
+  return b;
+}
+
+export async function publish(root: string, project: string, version: string, files: Record<string, Buffer | string>) {
+  const src = mkdtempSync(join(tmpdir(), "ota-bench-src-"));
+  const list = Object.entries(files).map(([name, data], i) => {
+    const p = join(src, `f${i}`);
+    writeFileSync(p, data);
+    return { name, path: p };
+  });
+  return release({ root, project, version, layout: "prefix", files: list });
+}
+
+export function board(name: BoardName, stored: Record<string, string>): Board {
+  const b = new Board({ board: name });
+  for (const [n, code] of Object.entries(stored)) b.flash.writeFile(n, code);
+  return b;
+}
+
+/** Storage bytes a file of n bytes takes (header + data padded to 4), as modules/ota.ts. */
+export const room = (n: number) => 32 + ((n + 3) & ~3);
+
+export interface Updater {
+  name: string;
+  /** device code that updates to what the server has and calls done({ok, err?}) */
+  update(o: UpdOpts): string;
+  /** device code for the no-op check; calls done(...) */
+  check(o: UpdOpts): string;
+}
+export interface UpdOpts { host: string; project: string; files: string[]; user: string; password: string }
+
+export const OTA: Updater = {
+  name: "espruino-ota",
+  update: (o) => `require("ota").update(${JSON.stringify({ ...o, reset: "hard" })}, function (e, r) { done(e ? {err: e.code + " " + e.message} : {ok: r.updated}); });`,
+  check: (o) => `require("ota").check(${JSON.stringify({ host: o.host, project: o.project, user: o.user, password: o.password })}, function (e, r) { done(e ? {err: e.code + " " + e.message} : {ok: r.available}); });`,
+};
+
+export const MPOTA: Updater = {
+  name: "micropython_ota port",
+  update: (o) => `require("mpota").ota_update(${JSON.stringify(o.host)}, ${JSON.stringify(o.project)}, ${JSON.stringify(o.files)}, true, ${JSON.stringify(o.user)}, ${JSON.stringify(o.password)}, true, false, 5, function (e, r) { done(e ? {err: e.message} : {ok: r}); });`,
+  check: (o) => `require("mpota").check_version(${JSON.stringify(o.host)}, ${JSON.stringify(o.project)}, btoa(${JSON.stringify(o.user + ":" + o.password)}), 5, function (c, v) { done({ok: c}); });`,
+};
+
+/** A bare streaming download of `files` into Storage: no OTA logic at all (speed baseline). */
+export function bareDownload(o: UpdOpts, version: string): string {
+  return `var S = require("Storage"), names = ${JSON.stringify(o.files)}, i = 0;
+  var h = {Authorization: "Basic " + btoa(${JSON.stringify(o.user + ":" + o.password)})};
+  function next() {
+    if (i == names.length) return done({ok: true});
+    var name = names[i++], at = 0, size = 0;
+    var p = url.parse(${JSON.stringify(o.host + "/" + o.project + "/" + version + "_")} + encodeURIComponent(name));
+    p.headers = h;
+    require("http").get(p, function (res) {
+      for (var k in res.headers) if (k.toLowerCase() == "content-length") size = +res.headers[k];
+      res.on("data", function (d) { S.write(name, d, at, size); at += d.length; });
+      res.on("close", function () { setTimeout(next, 1); });
+    });
+  }
+  next();`;
+}

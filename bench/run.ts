@@ -1,0 +1,351 @@
+// npm run bench [-- --smoke]: footprint, memory, flash wear, speed, no-op cost and fleet
+// load of espruino-ota, side by side with a port of micropython_ota in the same emulator.
+// Prints a table and writes the same figures to bench/results/latest.json.
+// Exit 1 if a hard check fails (memory must not grow with the work; size budget).
+import { gzipSync } from "node:zlib";
+import { mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import * as acorn from "acorn";
+import { buildModules, ROOT } from "../tools/build.ts";
+import { serve } from "../tools/serve.ts";
+import type { BoardName } from "../tools/emulator/board.ts";
+import { loadProfile } from "../tools/emulator/board.ts";
+import { MemProbe, runDevice, payload, publish, board, room, OTA, MPOTA, bareDownload, type Updater, type UpdOpts } from "./device.ts";
+import { nginxAvailable, startNginx } from "./servers.ts";
+import { fleet, type FleetResult } from "./fleet.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+
+const SMOKE = process.argv.includes("--smoke");
+const T0 = performance.now();
+const USER = "fleet", PASS = "s3cret-bench";
+const PROJECT = "bench";
+const failures: string[] = [];
+const log = (s: string) => process.stderr.write(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s] ${s}\n`);
+
+const mods = await buildModules();
+const MPOTA_SRC = readFileSync(join(ROOT, "bench", "baselines", "micropython-ota.js"), "utf8");
+const OTA_SRC = readFileSync(join(ROOT, "modules", "ota.ts"), "utf8");
+const KEEP = /\bo\.keep\b|opts\.keep\b/.test(OTA_SRC);
+
+// ------------------------------------------------------------------ 1. footprint
+function resident(code: string, varBytes: number) {
+  const ast = acorn.parse(code, { ecmaVersion: 5, sourceType: "script" }) as any;
+  let bindings = 0, topFns = 0, allFns = 0, vars = 0;
+  const strVars = (s: string) => 1 + Math.ceil(s.length / 12);
+  const valueVars = (n: any): number => {
+    if (!n) return 0;
+    if (n.type == "Literal") return n.regex ? 3 : typeof n.value == "string" ? strVars(n.value) : 0; // ints/bools sit in the name var
+    if (n.type == "ArrayExpression") return 1 + n.elements.reduce((a: number, e: any) => a + 1 + valueVars(e), 0);
+    if (n.type == "FunctionExpression") { topFns++; return 3; }
+    if (n.type == "CallExpression") return 2; // require("Storage"): a reference to the built-in object
+    return 1;
+  };
+  (function walk(n: any) {
+    if (!n || typeof n.type != "string") return;
+    if (/Function/.test(n.type)) allFns++;
+    for (const k of Object.keys(n)) {
+      const v = n[k];
+      if (Array.isArray(v)) v.forEach(walk); else if (v && typeof v.type == "string") walk(v);
+    }
+  })(ast);
+  let literalBytes = 0;
+  for (const st of ast.body) {
+    if (st.type == "VariableDeclaration") for (const d of st.declarations) {
+      bindings++;
+      vars += 1 + valueVars(d.init);
+      if (d.init?.type == "Literal" && typeof d.init.value == "string") literalBytes += d.init.value.length;
+    }
+    else if (st.type == "FunctionDeclaration") { bindings++; topFns++; vars += 1 + 3; }
+  }
+  const exportsVars = 1 + 3 * 2; // exports object + 3 properties (name var + reference) — update, check, version
+  const total = vars + exportsVars + 2; // + Modules cache entry
+  return { bindings, functionObjectsAtLoad: topFns, functionsInSource: allFns, stringLiteralBytes: literalBytes, jsVars: total, bytesESP8266: total * 12, bytesESP32: total * 14, varBytes };
+}
+
+const gz = (s: string) => gzipSync(Buffer.from(s), { level: 9 }).length;
+const budget = JSON.parse(readFileSync(join(ROOT, "bench", "budget.json"), "utf8"));
+const footprint = {
+  otaMin: { raw: Buffer.byteLength(mods.otaMin), gzip: gz(mods.otaMin), budget: budget["ota.min.js"] },
+  boot: { raw: Buffer.byteLength(mods.boot), gzip: gz(mods.boot), budget: budget["boot"] },
+  mpotaPort: { raw: Buffer.byteLength(MPOTA_SRC), gzip: gz(MPOTA_SRC), note: "unminified port, for scale only" },
+  resident: {
+    estimate: true,
+    model: "module scope kept alive by the exported closures: 1 JsVar per top-level binding name (ints/bools inline), string = 1 + ceil(len/12) vars (assumes literals are copied to RAM; worst case), regex 3, array = 1 + (1 + value) per element, function = 3 (function var, scope link, code reference; code stays in flash as the module is required from Storage), exports object 7, Modules cache entry 2; 12 B/var on ESP8266, 14 B on ESP32",
+    ...resident(mods.otaMin, 12),
+  },
+};
+if (footprint.otaMin.raw > budget["ota.min.js"]) failures.push(`ota.min.js ${footprint.otaMin.raw} B exceeds budget ${budget["ota.min.js"]} B`);
+if (footprint.boot.raw > budget["boot"]) failures.push(`boot stage ${footprint.boot.raw} B exceeds budget ${budget["boot"]} B`);
+log("footprint done");
+
+// ------------------------------------------------------------------ servers
+const root = mkdtempSync(join(tmpdir(), "ota-bench-root-"));
+const dev = await serve({ root, user: USER, password: PASS, log: () => {} });
+const hasNginx = nginxAvailable();
+const ngx = hasNginx ? await startNginx(root, USER, PASS) : null;
+let projectN = 0;
+const newProject = () => `${PROJECT}${projectN++}`;
+
+const stored = (u: Updater): Record<string, string> => (u === OTA ? { ota: mods.otaMin, ".boot0": mods.boot } : { mpota: MPOTA_SRC });
+
+async function updateOnce(u: Updater, b: ReturnType<typeof board>, o: UpdOpts) {
+  let r = await runDevice(b, u.update(o));
+  // espruino-ota leaves compaction to the boot stage (running code must not move): the
+  // board's next boot compacts, and the update called from the boot code then fits.
+  if (r?.err && /compacted at the next boot/.test(r.err)) {
+    b.powerOn();
+    await b.run({ timeout: 60_000, wallTimeout: 30_000, maxReboots: 2 });
+    r = await runDevice(b, u.update(o));
+  }
+  if (!r || r.err || r.ok !== true) throw new Error(`${u.name} on ${b.name}: ${JSON.stringify(r)}\n${b.output.slice(-1500)}`);
+}
+
+function verify(b: ReturnType<typeof board>, files: Record<string, Buffer>) {
+  for (const [n, d] of Object.entries(files)) {
+    const got = b.flash.readFile(n);
+    if (!got || !got.equals(d)) throw new Error(`${b.name}: ${n} not installed whole`);
+  }
+}
+
+// ------------------------------------------------------------------ 2. memory
+// The largest file that fits: the board holds the updater (+ boot stage), a tiny prior release,
+// and for espruino-ota the staged copy and the installed copy, with the module's own rule
+// free >= room(64*files+100) + room(200) + 2*room(size) (ota.ts); a little slack for .otav.
+function largestFile(name: BoardName): number {
+  const prof = loadProfile(name);
+  const used = room(mods.otaMin.length) + room(mods.boot.length) + room(64) + room(40) + room(120);
+  const free = prof.ota.storageBytes - used - room(164) - room(200) - 128;
+  return Math.floor(free / 2 - 32) & ~255;
+}
+
+interface MemRow { board: string; updater: string; size: number; httpChunk: number; maxStorageWrite: number; maxHttpChunk: number; peakRam: number; wear: number }
+async function memRun(u: Updater, name: BoardName, size: number): Promise<MemRow> {
+  const project = newProject();
+  const o: UpdOpts = { host: dev.url, project, files: ["app"], user: USER, password: PASS };
+  await publish(root, project, "v0", { app: payload(64) });
+  const b = board(name, stored(u));
+  b.powerOn();
+  await updateOnce(u, b, o);
+  const big = { app: payload(size) };
+  await publish(root, project, "v1", big);
+  const probe = new MemProbe([mods.boot]);
+  b.probe = probe;
+  b.flash.resetCounters();
+  await updateOnce(u, b, o);
+  b.probe = null;
+  verify(b, big);
+  return {
+    board: name, updater: u.name, size, httpChunk: b.profile.ota.httpChunk, maxStorageWrite: b.flash.maxWriteBytes,
+    maxHttpChunk: probe.httpMax, peakRam: probe.peak, wear: +(b.flash.bytesWritten / size).toFixed(2),
+  };
+}
+
+const memory: MemRow[] = [];
+const BOARDS: BoardName[] = ["ESP32", "ESP8266_4MB", "ESP8266_BOARD"];
+for (const name of BOARDS) {
+  // The largest size espruino-ota accepts (its ENOSPC check decides): start from the estimate, step down.
+  let big = largestFile(name), otaBig: MemRow | undefined, lastErr = "";
+  for (let tries = 0; tries < 8 && !otaBig; tries++) {
+    try { otaBig = await memRun(OTA, name, big); } catch (e) {
+      lastErr = String((e as Error).message).split("\n")[0];
+      if (!/ENOSPC/.test(lastErr)) throw e;
+      big = Math.floor(big * 0.93) & ~255;
+    }
+  }
+  if (!otaBig) throw new Error(`no large file fits on ${name}: ${lastErr}`);
+  // 4 KB, unless the board cannot hold a 4 KB release next to the updater (ESP8266_BOARD): then 1 KB.
+  const small = big >= 6144 ? 4096 : 1024;
+  const rows = [await memRun(OTA, name, small), otaBig];
+  memory.push(...rows, await memRun(MPOTA, name, small), await memRun(MPOTA, name, big));
+  const [a, c] = rows;
+  const ok = a.maxStorageWrite == c.maxStorageWrite && a.peakRam == c.peakRam && c.peakRam <= c.httpChunk && c.maxStorageWrite <= c.httpChunk;
+  if (!ok) failures.push(`memory grows with the work on ${name}: ${JSON.stringify(rows)}`);
+}
+log("memory done");
+
+// ------------------------------------------------------------------ 3. flash wear
+interface WearRow { updater: string; variant: string; board: string; payload: number; updates: number; writtenPerPayload: number | string; pageErasesPerUpdate: number | string; deletesPerUpdate: number | string; compactionsPerUpdate: number | string }
+async function wearRun(u: Updater, K: number): Promise<WearRow> {
+  const name: BoardName = "ESP8266_4MB";
+  const project = newProject();
+  const names = ["lib", "app"], sizes = [8 * 1024, 24 * 1024];
+  const o: UpdOpts = { host: dev.url, project, files: names, user: USER, password: PASS };
+  const rel = () => Object.fromEntries(names.map((n, i) => [n, payload(sizes[i])]));
+  await publish(root, project, "v0", rel());
+  const b = board(name, stored(u));
+  b.powerOn();
+  await updateOnce(u, b, o);
+  b.flash.resetCounters();
+  for (let k = 1; k <= K; k++) {
+    const r = rel();
+    await publish(root, project, `v${k}`, r);
+    await updateOnce(u, b, o);
+    verify(b, r);
+  }
+  const pay = sizes.reduce((a, c) => a + c, 0);
+  const f = b.flash;
+  return {
+    updater: u.name, variant: "no kept release", board: name, payload: pay, updates: K,
+    writtenPerPayload: +(f.bytesWritten / (pay * K)).toFixed(2), pageErasesPerUpdate: +(f.erases / K).toFixed(1),
+    deletesPerUpdate: +(f.deletes / K).toFixed(1), compactionsPerUpdate: +(f.compactions / K).toFixed(2),
+  };
+}
+const K = SMOKE ? 2 : 6;
+const wear: WearRow[] = [await wearRun(OTA, K)];
+if (KEEP) wear.push({ ...wear[0], variant: "keep: detected in modules/ota.ts but not wired into the bench yet", writtenPerPayload: "n/a", pageErasesPerUpdate: "n/a", deletesPerUpdate: "n/a", compactionsPerUpdate: "n/a" });
+else wear.push({ updater: OTA.name, variant: "kept previous release", board: "ESP8266_4MB", payload: wear[0].payload, updates: 0, writtenPerPayload: "n/a (keep not implemented)", pageErasesPerUpdate: "n/a (keep not implemented)", deletesPerUpdate: "n/a (keep not implemented)", compactionsPerUpdate: "n/a (keep not implemented)" });
+wear.push(await wearRun(MPOTA, K));
+log("wear done");
+
+// ------------------------------------------------------------------ 4. speed
+interface SpeedRow { case: string; files: number; bytes: number; bareMs: number; otaMs: number; otaRatio: number; otaStageMs: number; otaStageRatio: number; mpotaMs: number; mpotaRatio: number; repeats: number }
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+async function timeOne(kind: "bare" | "ota" | "otaStage" | "mpota", o: UpdOpts, version: string, files: Record<string, Buffer>): Promise<number> {
+  const b = board("ESP32", kind == "ota" || kind == "otaStage" ? stored(OTA) : kind == "mpota" ? stored(MPOTA) : {});
+  b.powerOn();
+  // otaStage: reset "none": download, stage, verify and commit only (no reset, no install copy)
+  const code = kind == "bare" ? bareDownload(o, version) : kind == "otaStage" ? OTA.update(o).replace('"reset":"hard"', '"reset":"none"') : (kind == "ota" ? OTA : MPOTA).update(o);
+  if (kind == "otaStage") {
+    const t = performance.now();
+    const r = await runDevice(b, code, 120_000);
+    if (!r || r.ok !== true) throw new Error(`${kind}: ${JSON.stringify(r)}`);
+    return performance.now() - t;
+  }
+  const t = performance.now();
+  const r = await runDevice(b, code, 120_000);
+  const ms = performance.now() - t;
+  if (!r || r.ok !== true) throw new Error(`${kind}: ${JSON.stringify(r)}`);
+  verify(b, files);
+  return ms;
+}
+const speedCases = SMOKE
+  ? [{ n: 1, size: 4096 }, { n: 10, size: 4096 }]
+  : [{ n: 1, size: 4096 }, { n: 10, size: 4096 }, { n: 50, size: 4096 }, { n: 1, size: 256 * 1024 }];
+const REPEATS = SMOKE ? 1 : 5;
+const speed: SpeedRow[] = [];
+const speedErrors: { case: string; error: string }[] = [];
+for (const c of speedCases) {
+  const project = newProject();
+  const names = Array.from({ length: c.n }, (_, i) => `f${i}`);
+  const files = Object.fromEntries(names.map((n) => [n, payload(c.size)]));
+  const rel = await publish(root, project, "v1", files);
+  const o: UpdOpts = { host: dev.url, project, files: names, user: USER, password: PASS };
+  const t: Record<string, number[]> = { bare: [], ota: [], otaStage: [], mpota: [] };
+  const kinds = ["bare", "ota", "otaStage", "mpota"] as const;
+  // A release espruino-ota refuses as published (e.g. a manifest over the device's limit) is
+  // reported, then timed without its manifest (the module then takes opts.files).
+  let note = "";
+  try { await timeOne("ota", o, "v1", files); } catch (e) {
+    const why = String((e as Error).message).replace(/^ota: /, "").split("\n")[0];
+    note = ` (no manifest; with it: ${JSON.parse(why).err.split(" ")[0]})`;
+    speedErrors.push({ case: `${c.n} × ${c.size / 1024} KB`, error: why });
+    rmSync(rel.manifestPath, { force: true });
+  }
+  if (c === speedCases[0]) for (const k of kinds) await timeOne(k, o, "v1", files); // warm-up (JIT), not timed
+  // rotate the order per repeat, so no variant always runs first
+  for (let r = 0; r < REPEATS; r++) for (let j = 0; j < kinds.length; j++) { const k = kinds[(j + r) % kinds.length]; t[k].push(await timeOne(k, o, "v1", files)); }
+  const bare = median(t.bare), ota = median(t.ota), mp = median(t.mpota);
+  speed.push({ case: `${c.n} × ${c.size / 1024} KB${note}`, files: c.n, bytes: c.n * c.size, bareMs: Math.round(bare), otaMs: Math.round(ota), otaRatio: +(ota / bare).toFixed(2), otaStageMs: Math.round(median(t.otaStage)), otaStageRatio: +(median(t.otaStage) / bare).toFixed(2), mpotaMs: Math.round(mp), mpotaRatio: +(mp / bare).toFixed(2), repeats: REPEATS });
+  log(`speed ${c.n}×${c.size}: bare ${bare.toFixed(0)} ms, ota ${ota.toFixed(0)} ms, mpota ${mp.toFixed(0)} ms`);
+}
+const large = speed.find((s) => s.bytes == 256 * 1024);
+const speedTarget = { largeFileMaxRatio: 1.2, met: large ? large.otaRatio <= 1.2 : "n/a (smoke: no 256 KB case)", stageOnlyMet: large ? large.otaStageRatio <= 1.2 : "n/a" };
+
+// ------------------------------------------------------------------ 5. no-op cost
+interface NoopRow { server: string; updater: string; call: string; requests: number; bytesOut: number; bytesIn: number; total: number; targetMet: boolean | string }
+async function noop(u: Updater, host: string, server: string): Promise<NoopRow[]> {
+  const project = newProject();
+  const o: UpdOpts = { host, project, files: ["app"], user: USER, password: PASS };
+  await publish(root, project, "v1", { app: payload(1024) });
+  const b = board("ESP32", stored(u));
+  b.powerOn();
+  await updateOnce(u, b, o);
+  const rows: NoopRow[] = [];
+  for (const [call, code] of [["check", u.check(o)], ["update", u.update(o)]] as const) {
+    const s0 = { ...b.httpStats };
+    const r = await runDevice(b, code);
+    if (!r || r.err || r.ok !== false) throw new Error(`no-op ${u.name} ${call}: ${JSON.stringify(r)}`);
+    const d = { requests: b.httpStats.requests - s0.requests, bytesOut: b.httpStats.bytesOut - s0.bytesOut, bytesIn: b.httpStats.bytesIn - s0.bytesIn };
+    const total = d.bytesOut + d.bytesIn;
+    rows.push({ server, updater: u.name, call, ...d, total, targetMet: u === OTA ? d.requests == 1 && total < 400 : "-" });
+  }
+  return rows;
+}
+const noopRows: NoopRow[] = [];
+for (const [srv, host] of [["dev server", dev.url], ...(ngx ? [["nginx", ngx.url]] : [])] as [string, string][]) {
+  noopRows.push(...(await noop(OTA, host, srv)), ...(await noop(MPOTA, host, srv)));
+}
+log("no-op done");
+
+// ------------------------------------------------------------------ 6. fleet
+let fleetRows: (FleetResult & { label: string })[] | string = "n/a (nginx not found)";
+if (ngx) {
+  const project = newProject();
+  await publish(root, project, "v1", { app: payload(1024) });
+  const base = { url: ngx.url, project, user: USER, password: PASS, concurrency: 40 };
+  fleetRows = [];
+  const plan = SMOKE
+    ? [{ label: "200 boards in 2 s", n: 200, windowMs: 2000 }, { label: "burst 300 (capacity)", n: 300, windowMs: 0, burst: true }]
+    : [{ label: "1,000 boards in 10 s", n: 1000, windowMs: 10_000 }, { label: "10,000 boards in 20 s", n: 10_000, windowMs: 20_000 }, { label: "burst 5,000 (capacity)", n: 5000, windowMs: 0, burst: true }];
+  for (const p of plan) {
+    fleetRows.push({ label: p.label, ...(await fleet({ ...base, ...p })) });
+    log(`fleet ${p.label} done`);
+  }
+}
+
+await dev.close();
+await ngx?.stop();
+rmSync(root, { recursive: true, force: true });
+
+// ------------------------------------------------------------------ report
+const machine = { nproc: cpus().length, cpu: (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/) ?? [])[1] ?? cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
+const results = {
+  smoke: SMOKE, machine, elapsedS: +((performance.now() - T0) / 1000).toFixed(1),
+  footprint, memory, wear, speed, speedErrors, speedTarget, noop: noopRows, fleet: fleetRows,
+  keepImplemented: KEEP, failures,
+  definitions: {
+    peakRam: "largest RAM string crossing the device API at once: a body chunk http hands to a 'data' listener, or the data of a Storage.write/writeJSON that is not a string Storage.read just returned (memory-mapped, zero-copy on ESP32/ESP8266) nor a module constant",
+    maxStorageWrite: "largest single flash data write (Flash.maxWriteBytes), whole update incl. the boot-stage install",
+    wear: "flash counters from the first byte of the update to the installed release after the reset, incl. journal, state and install copy",
+    speed: "wall time from the call to the installed release (reset and boot-stage install included), ESP32 profile, dev server on loopback, median; ratio against a bare require('http').get + Storage.write download of the same files in the same emulator",
+    noop: "board.httpStats for one call when the server's version is installed, Basic auth on",
+    fleet: "Node http, agent:false (no keep-alive), Connection: close, Basic auth + X-Ota-V/B/F/Id, concurrency-limited; bytes are HTTP bytes (socket payload), no TCP/IP overhead",
+  },
+};
+const outDir = join(ROOT, "bench", "results");
+mkdirSync(outDir, { recursive: true });
+const out = join(outDir, "latest.json");
+writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+
+function table(title: string, rows: Record<string, unknown>[]) {
+  console.log(`\n${title}`);
+  if (!rows.length) return;
+  const cols = Object.keys(rows[0]);
+  const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  console.log(cols.map((c, i) => c.padEnd(w[i])).join("  "));
+  for (const r of rows) console.log(cols.map((c, i) => String(r[c]).padEnd(w[i])).join("  "));
+}
+console.log(`espruino-ota bench${SMOKE ? " (smoke)" : ""}: ${machine.nproc} × ${machine.cpu}, Node ${machine.node}, ${machine.date}`);
+table("1. Footprint (bytes)", [
+  { file: "ota.min.js", raw: footprint.otaMin.raw, gzip: footprint.otaMin.gzip, budget: footprint.otaMin.budget },
+  { file: "boot stage (.boot0)", raw: footprint.boot.raw, gzip: footprint.boot.gzip, budget: footprint.boot.budget },
+  { file: "micropython_ota port (unminified)", raw: footprint.mpotaPort.raw, gzip: footprint.mpotaPort.gzip, budget: "-" },
+]);
+const rs = footprint.resident;
+console.log(`   resident cost of require("ota") (ESTIMATE): ${rs.bindings} module-scope bindings, ${rs.functionObjectsAtLoad} function objects at load (${rs.functionsInSource} in source), ${rs.stringLiteralBytes} B of top-level string literals → ~${rs.jsVars} JsVars ≈ ${rs.bytesESP8266} B on ESP8266 (12 B/var), ${rs.bytesESP32} B on ESP32`);
+table("2. Memory does not grow with the work (bytes; peakRam: see definitions in the JSON)", memory as any);
+table("3. Flash wear per update", wear as any);
+table(`4. Speed (ESP32, median of ${REPEATS}; ratio vs bare streaming download)`, speed as any);
+for (const e of speedErrors) console.log(`   ${e.case}: espruino-ota refused the release as published: ${e.error}`);
+console.log(`   target: 256 KB update ≤ 1.2× bare: ${speedTarget.met} (whole update incl. reset + install); download+stage+verify+commit only: ${speedTarget.stageOnlyMet}`);
+table("5. No-op cost (one call, nothing changed)", noopRows as any);
+if (typeof fleetRows == "string") console.log(`\n6. Fleet load: ${fleetRows}`);
+else table("6. Fleet load on nginx (loopback)", fleetRows as any);
+console.log(`\nwrote ${out} (${results.elapsedS} s)`);
+if (failures.length) {
+  console.log(`\nFAILED:\n  ${failures.join("\n  ")}`);
+  process.exit(1);
+}
+process.exit(0);
