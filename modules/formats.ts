@@ -4,21 +4,32 @@
 // Device rules apply: ES5 only, no regex {n} quantifiers or lookarounds.
 
 // Storage file names owned by the updater. All start with ".ota" except the boot
-// stage, which must sort into Espruino's .boot0-.boot3 run order.
-export var BOOT = ".boot0"; // boot stage: finishes or cleans up an install before app code runs
-export var STATE = ".otav"; // installed release: {v: version, p: previous version}
-export var JOURNAL = ".otaj"; // install journal, written once all files are staged and checked
-export var STAGE = ".ota_"; // staging file i is STAGE + i
-export var COMPACT = ".otac";
+// stages, which must have the names Espruino runs at start-up.
+export var BOOT = ".boot0"; // boot stage: installs or rolls back before app code runs, at every start
+export var BOOT_COUNT = ".bootPowerOn"; // counts real starts while a release is pending (power-on, E.reboot(), resets)
+export var STATE = ".otav"; // installed release: STATE keys below
+export var JOURNAL = ".otaj"; // install journal: once written, the next start installs (JOURNAL keys below)
+export var STAGE = ".ota_"; // file i of a release kept in copy set c ("a" or "b") is STAGE + c + i
+export var PENDING = ".otan"; // while a release is pending: one byte per start, "E" after an uncaught exception
+export var LAST_ERROR = ".otae"; // why the last rollback happened, kept across starts
+export var COMPACT = ".otac"; // asks the boot stage to compact Storage before app code runs
+
+// Keys of STATE and JOURNAL, one letter each because every key costs flash and RAM:
+//   v  version (STATE: installed; JOURNAL: the version to install)
+//   p  previous version
+//   s  copy set holding this release's files (absent when not kept)
+//   o  copy set holding the previous release's files, for a rollback (absent when none)
+//   f  this release's Storage names, in order: file i is kept as STAGE + s + i
+//   g  the previous release's Storage names (files it had and this one drops are deleted)
+//   a  confirmAfter, ms (STATE, while pending)
+//   x  a version that was rolled back; update() does not install it again
+//   m  JOURNAL: bytes of the PENDING counter to create (maxBoots), 0: not pending
+//   k  JOURNAL: 1 to keep copy set s after the install
+//   e  JOURNAL: text for LAST_ERROR (a rollback's reason)
 
 export function isStage(n: string) {
   return n.indexOf(STAGE) == 0;
-} // asks the boot stage to compact Storage before app code runs
-
-// Keys of STATE and JOURNAL, kept to one letter because every key costs flash and RAM:
-//   v  version (STATE: installed; JOURNAL: the version being installed)
-//   p  previous version (STATE), or the version installed when the journal was written
-//   f  JOURNAL: target Storage names, in install order; file i is staged as STAGE + i
+}
 
 export var MAX_NAME = 28; // Storage silently truncates longer names
 export var MAX_VERSION = 64;
@@ -42,6 +53,7 @@ export var E_FLASH = "EFLASH"; // Storage.write failed
 export var E_MANIFEST = "EMANIFEST"; // the release's manifest is not valid
 export var E_HASH = "EHASH"; // a staged file's size or hash differs from the manifest
 export var E_SIG = "ESIG"; // opts.key is set and the manifest's signature is missing or wrong
+export var E_REJECTED = "EREJECTED"; // the server offers a version that was rolled back here
 
 export var MAX_REDIRECTS = 3;
 export var DEFAULT_TIMEOUT = 5000;
@@ -62,7 +74,7 @@ export function nameError(n: string): string {
   if (n.charAt(1) == ":") return "has ':' as its second character";
   // A newline would make the signed canonical text of a manifest ambiguous.
   if (n.indexOf("\n") >= 0) return "holds a newline";
-  if (n == BOOT || n.indexOf(".ota") == 0) return "is reserved for the updater";
+  if (n == BOOT || n == BOOT_COUNT || n.indexOf(".ota") == 0) return "is reserved for the updater";
   return "";
 }
 

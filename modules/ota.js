@@ -1,8 +1,11 @@
 // modules/formats.ts
 var BOOT = ".boot0";
+var BOOT_COUNT = ".bootPowerOn";
 var STATE = ".otav";
 var JOURNAL = ".otaj";
 var STAGE = ".ota_";
+var PENDING = ".otan";
+var LAST_ERROR = ".otae";
 var COMPACT = ".otac";
 function isStage(n) {
     return n.indexOf(STAGE) == 0;
@@ -28,6 +31,7 @@ var E_FLASH = "EFLASH";
 var E_MANIFEST = "EMANIFEST";
 var E_HASH = "EHASH";
 var E_SIG = "ESIG";
+var E_REJECTED = "EREJECTED";
 var MAX_REDIRECTS = 3;
 var DEFAULT_TIMEOUT = 5e3;
 function versionError(v) {
@@ -41,7 +45,7 @@ function nameError(n) {
     if (n.length > MAX_NAME) return "is longer than " + MAX_NAME + " characters";
     if (n.charAt(1) == ":") return "has ':' as its second character";
     if (n.indexOf("\n") >= 0) return "holds a newline";
-    if (n == BOOT || n.indexOf(".ota") == 0) return "is reserved for the updater";
+    if (n == BOOT || n == BOOT_COUNT || n.indexOf(".ota") == 0) return "is reserved for the updater";
     return "";
 }
 function versionUrl(host, project) {
@@ -88,7 +92,6 @@ function canonical(version2, files) {
 }
 // modules/ota.ts
 var S = require("Storage");
-var BOOT_CODE = '!function(){var e,r,a,t,o,f=".otaj",i=".ota_",n=".otac",d=require("Storage"),c=d.readJSON(f,1);if(c&&c.f){for(o=0;o<c.f.length;o++)if(e=i+o,r=c.f[o],d.read(r)!==d.read(e))for(a=d.read(e).length,t=0;t<a;t+=256)d.write(r,d.read(e,t,256),t,a);d.writeJSON(".otav",{v:c.v,p:c.p}),d.erase(f)}d.list().forEach(function(e){(function(e){return 0==e.indexOf(i)})(e)&&d.erase(e)}),void 0!==d.read(n)&&(d.erase(n),d.compact())}();';
 var busy = false;
 function fail(code, msg) {
     var e = new Error("ota: " + msg);
@@ -98,9 +101,26 @@ function fail(code, msg) {
 function room(n) {
     return 32 + (n + 3 & ~3);
 }
+function state() {
+    return S.readJSON(STATE, 1) || {};
+}
 function version() {
-    var s = S.readJSON(STATE, 1);
-    return s && s.v;
+    return state().v;
+}
+function confirm() {
+    var p = S.read(PENDING) !== void 0;
+    if (p) S.erase(PENDING);
+    return p;
+}
+function status() {
+    var st = state(), c = S.read(PENDING) || "";
+    return {
+        version: st.v,
+        previous: st.p,
+        pending: !!c,
+        boots: c.length - c.split("\xFF").length + 1,
+        lastError: S.read(LAST_ERROR)
+    };
 }
 function prepare(o) {
     if (!o || !o.host || !o.project) return fail(E_OPTS, "opts.host and opts.project are required");
@@ -237,7 +257,7 @@ function check(o, cb) {
         latest(c, function(err, l) {
             if (err) return done(err);
             var r = {
-                available: l != c.v,
+                available: l != c.v && l != state().x,
                 installed: c.v,
                 latest: l
             };
@@ -272,6 +292,8 @@ function update(o, cb) {
             return reset(o);
         }
         var ver, m, sizes = [], k = 0, need;
+        var st = state(), T = st.s == "a" ? "b" : "a", keep = o.keep !== false;
+        var maxBoots = o.maxBoots === void 0 ? 3 : o.maxBoots;
         function hex(ab) {
             var u = new Uint8Array(ab), h = "";
             for(var n = 0; n < u.length; n++)h += (u[n] < 16 ? "0" : "") + u[n].toString(16);
@@ -289,7 +311,7 @@ function update(o, cb) {
         }
         function clean() {
             S.list().forEach(function(f) {
-                if (isStage(f)) S.erase(f);
+                if (isStage(f) && (!keep || f.charAt(STAGE.length) == T)) S.erase(f);
             });
         }
         function stop(err) {
@@ -297,11 +319,11 @@ function update(o, cb) {
             done(err);
         }
         function space(bytes) {
-            var free = S.getFree(), st;
+            var free = S.getFree(), fs;
             if (free >= bytes) return;
-            st = S.getStats();
-            if (st.freeBytes + st.trashBytes >= bytes) S.write(COMPACT, "1");
-            return fail(E_SPACE, "release needs " + bytes + " bytes of Storage, " + free + " are free" + (st.trashBytes ? "; Storage is compacted at the next boot" : ""));
+            fs = S.getStats();
+            if (fs.freeBytes + fs.trashBytes >= bytes) S.write(COMPACT, "1");
+            return fail(E_SPACE, "release needs " + bytes + " bytes of Storage, " + free + " are free" + (fs.trashBytes ? "; Storage is compacted at the next boot" : "") + (keep && st.s ? "; keep: false drops the copy kept for a rollback" : ""));
         }
         latest(c, function(err, v) {
             if (err) return done(err);
@@ -309,13 +331,26 @@ function update(o, cb) {
             if (ver == c.v) return done(null, {
                 updated: false,
                 version: ver,
-                previous: S.readJSON(STATE, 1).p
+                previous: st.p
             });
+            if (ver == st.x) return done(fail(E_REJECTED, ver + " was rolled back on this board (" + S.read(LAST_ERROR) + "); publish a new version"));
             try {
-                if (S.read(BOOT) != BOOT_CODE) S.write(BOOT, BOOT_CODE);
+                [
+                    [
+                        BOOT,
+                        '(function(){var e,r,t,a,o,i,n=".otav",f=".otaj",d=".ota_",s=".otan",c=".otae",g=".otac",u=require("Storage"),v=u.readJSON(n,1)||{},h=u.readJSON(f,1),p=u.read(s);if(h&&h.f||void 0===p||!(p.indexOf("E")>=0||p.indexOf("\\xff")<0)||(v.o?u.writeJSON(f,h={v:v.p,p:v.v,s:v.o,f:v.g,g:v.f,k:1,x:v.v,e:"rolled back "+v.v+" to "+v.p+": "+(p.indexOf("E")>=0?u.read(c):"started "+(p.length-1)+" times without confirm()")}):u.erase(s)),h&&h.f){for(e=0;e<h.f.length;e++)if(a=d+h.s+e,o=h.f[e],u.read(o)!==u.read(a))for(r=u.read(a).length,t=0;t<r;t+=256)u.write(o,u.read(a,t,256),t,r);for(e=0;h.g&&e<h.g.length;e++)h.f.indexOf(h.g[e])<0&&u.erase(h.g[e]);u.erase(s),h.m&&u.write(s,"b",0,h.m+1),h.e&&u.write(c,h.e),u.writeJSON(n,v={v:h.v,p:h.p,s:h.k?h.s:void 0,o:h.o,f:h.f,g:h.g,a:h.a,x:h.x}),u.erase(f)}u.list().forEach(function(e){r=e.charAt(5),0==e.indexOf(d)&&r!=v.s&&r!=v.o&&u.erase(e)}),void 0!==u.read(s)&&(i=function(r){if(void 0===(p=u.read(s)))return print("Uncaught "+r);u.write(c,"uncaught "+r),(e=p.indexOf("\\xff"))>=0&&u.write(s,"E",e),E.reboot()},process.on("uncaughtException",i),v.a&&setTimeout(function(){u.erase(s),process.removeListener("uncaughtException",i)},v.a)),void 0!==u.read(g)&&(u.erase(g),u.compact());})()'
+                    ],
+                    [
+                        BOOT_COUNT,
+                        '(function(){var e=".otan",r=require("Storage"),a=r.read(e),i=void 0===a?-1:a.indexOf("\\xff");i>=0&&r.write(e,"b",i);})()'
+                    ]
+                ].forEach(function(b) {
+                    if (S.read(b[0]) != b[1]) S.write(b[0], b[1]);
+                });
             } catch (e) {
                 return done(fail(E_FLASH, "cannot write the boot stage: " + e.message));
             }
+            S.erase(PENDING);
             clean();
             plan();
         });
@@ -353,7 +388,7 @@ function update(o, cb) {
         }
         function next() {
             if (k == files.length) return verify();
-            var name = STAGE + k, size = 0;
+            var name = STAGE + T + k, size = 0;
             get(c, fileUrl(o.host, o.project, ver, files[k], o.layout), function(len) {
                 if (len <= 0) return fail(E_SIZE, files[k] + ": the server must send a Content-Length, and the file must not be empty");
                 if (m && len != sizes[k]) return fail(E_SIZE, files[k] + " is " + len + " bytes on the server, the manifest says " + sizes[k]);
@@ -375,7 +410,7 @@ function update(o, cb) {
         }
         function verify() {
             for(i = 0; i < files.length; i++){
-                var d = S.read(STAGE + i), want, got;
+                var d = S.read(STAGE + T + i), want, got;
                 if (!d || d.length != sizes[i]) return stop(fail(E_HASH, files[i] + " was not stored whole"));
                 if (m) {
                     want = m.files[i][HK];
@@ -390,7 +425,14 @@ function update(o, cb) {
                 S.writeJSON(JOURNAL, {
                     v: ver,
                     p: c.v,
-                    f: files
+                    s: T,
+                    f: files,
+                    g: st.f,
+                    k: keep ? 1 : 0,
+                    // A rollback needs the running release's copies: without them nothing is pending.
+                    o: keep ? st.s : void 0,
+                    m: keep && st.s ? maxBoots : 0,
+                    a: o.confirmAfter === void 0 ? 6e4 : o.confirmAfter
                 });
             } catch (e) {
                 S.erase(JOURNAL);
@@ -408,3 +450,5 @@ function update(o, cb) {
 exports.update = update;
 exports.check = check;
 exports.version = version;
+exports.confirm = confirm;
+exports.status = status;

@@ -22,9 +22,9 @@
 // http.get throws synchronously on DNS or connect failure; HTTPS ends with a benign
 // 'error' -30848; only one TLS connection fits, so the next request waits for a new tick.
 import {
-  BOOT, STATE, JOURNAL, STAGE, COMPACT, LAYOUTS, MAX_REDIRECTS, DEFAULT_TIMEOUT,
+  BOOT, BOOT_COUNT, STATE, JOURNAL, STAGE, PENDING, LAST_ERROR, COMPACT, LAYOUTS, MAX_REDIRECTS, DEFAULT_TIMEOUT,
   E_OPTS, E_BUSY, E_NET, E_TIMEOUT, E_HTTP, E_REDIRECT, E_VERSION, E_SIZE, E_NAME, E_SPACE, E_FLASH,
-  E_MANIFEST, E_HASH, E_SIG, MANIFEST, manifestError, canonical,
+  E_MANIFEST, E_HASH, E_SIG, E_REJECTED, MANIFEST, manifestError, canonical,
   H_VERSION, H_BOARD, H_FIRMWARE, H_ID,
   versionError, nameError, versionUrl, fileUrl, isStage,
 } from "./formats.ts";
@@ -37,11 +37,11 @@ declare var btoa: (s: string) => string;
 declare var load: () => void;
 declare var process: any;
 declare var getSerial: any;
-// The boot stage's source, minified and injected by tools/build.ts.
+// The boot stages' sources (.boot0, .bootPowerOn), minified and injected by tools/build.ts.
 declare var __BOOT__: string;
+declare var __COUNT__: string;
 
 var S = require("Storage");
-var BOOT_CODE = __BOOT__;
 var busy = false;
 
 function fail(code: string, msg: string) {
@@ -55,9 +55,28 @@ function room(n: number) {
   return 32 + ((n + 3) & ~3);
 }
 
+function state() {
+  return S.readJSON(STATE, 1) || {};
+}
+
 function version(): string | undefined {
-  var s = S.readJSON(STATE, 1);
-  return s && s.v;
+  return state().v;
+}
+
+// Marks the running release as good, so no later start rolls it back. Returns whether
+// it was pending.
+function confirm() {
+  var p = S.read(PENDING) !== undefined;
+  if (p) S.erase(PENDING);
+  return p;
+}
+
+function status() {
+  var st = state(), c = S.read(PENDING) || "";
+  return {
+    version: st.v, previous: st.p, pending: !!c,
+    boots: c.length - c.split("\xFF").length + 1, lastError: S.read(LAST_ERROR),
+  };
 }
 
 // Checks opts once and builds what every request needs.
@@ -197,7 +216,7 @@ function check(o: any, cb?: any) {
     if (!c.o) return done(c);
     latest(c, function (err: any, l: string) {
       if (err) return done(err);
-      var r = { available: l != c.v, installed: c.v, latest: l };
+      var r = { available: l != c.v && l != state().x, installed: c.v, latest: l };
       done(null, r);
       if (r.available) reset(o);
     });
@@ -231,6 +250,11 @@ function update(o: any, cb?: any) {
     // need: room still needed once the file being staged is in: an install copy of
     // each file staged so far, the journal and the state record.
     var ver: string, m: any, sizes: number[] = [], k = 0, need: number;
+    // The release is staged into the copy set the running release does not use; with
+    // keep, that staged set stays as this release's copy, and the running release's
+    // set stays too, so that the boot stage can roll back to it.
+    var st = state(), T = st.s == "a" ? "b" : "a", keep = o.keep !== false;
+    var maxBoots = o.maxBoots === undefined ? 3 : o.maxBoots;
 
     function hex(ab: any) {
       var u = new Uint8Array(ab), h = "";
@@ -248,9 +272,12 @@ function update(o: any, cb?: any) {
       }
       return hex(H(op + E.toString(new Uint8Array(H(ip + msg)))));
     }
-    // Whatever an interrupted update staged is useless now.
+    // Empties set T (an older release's copies, or an interrupted download); without
+    // keep, the running release's copies go too.
     function clean() {
-      S.list().forEach(function (f: string) { if (isStage(f)) S.erase(f); });
+      S.list().forEach(function (f: string) {
+        if (isStage(f) && (!keep || f.charAt(STAGE.length) == T)) S.erase(f);
+      });
     }
     function stop(err: any) {
       clean();
@@ -259,24 +286,34 @@ function update(o: any, cb?: any) {
     // Fails unless `bytes` more fit without compaction: compacting moves files, which
     // garbles code running from them, so it is left to the boot stage's next start.
     function space(bytes: number) {
-      var free = S.getFree(), st;
+      var free = S.getFree(), fs;
       if (free >= bytes) return;
-      st = S.getStats();
-      if (st.freeBytes + st.trashBytes >= bytes) S.write(COMPACT, "1");
+      fs = S.getStats();
+      if (fs.freeBytes + fs.trashBytes >= bytes) S.write(COMPACT, "1");
       return fail(E_SPACE, "release needs " + bytes + " bytes of Storage, " + free + " are free" +
-        (st.trashBytes ? "; Storage is compacted at the next boot" : ""));
+        (fs.trashBytes ? "; Storage is compacted at the next boot" : "") +
+        (keep && st.s ? "; keep: false drops the copy kept for a rollback" : ""));
     }
 
     // CHECK
     latest(c, function (err: any, v: string) {
       if (err) return done(err);
       ver = v;
-      if (ver == c.v) return done(null, { updated: false, version: ver, previous: S.readJSON(STATE, 1).p });
+      if (ver == c.v) return done(null, { updated: false, version: ver, previous: st.p });
+      if (ver == st.x) return done(fail(E_REJECTED, ver + " was rolled back on this board (" + S.read(LAST_ERROR) + "); publish a new version"));
       try {
-        if (S.read(BOOT) != BOOT_CODE) S.write(BOOT, BOOT_CODE);
+        // The boot stages' code as literals inside update(): a module-level string
+        // would stay in RAM for as long as the app runs.
+        [[BOOT, __BOOT__], [BOOT_COUNT, __COUNT__]].forEach(function (b) {
+          if (S.read(b[0]) != b[1]) S.write(b[0], b[1]);
+        });
       } catch (e: any) {
         return done(fail(E_FLASH, "cannot write the boot stage: " + e.message));
       }
+      // Set T may hold the copies a pending release would roll back to. A new release
+      // ends that trial, before T is touched, so no start can roll back onto a half-
+      // overwritten set: the new release's safety net is then the running one.
+      S.erase(PENDING);
       clean();
       plan();
     });
@@ -317,7 +354,7 @@ function update(o: any, cb?: any) {
     // STAGE file k into STAGE + k
     function next(): any {
       if (k == files.length) return verify();
-      var name = STAGE + k, size = 0;
+      var name = STAGE + T + k, size = 0;
       get(c, fileUrl(o.host, o.project, ver, files[k], o.layout), function (len: number) {
         if (len <= 0) return fail(E_SIZE, files[k] + ": the server must send a Content-Length, and the file must not be empty");
         if (m && len != sizes[k]) return fail(E_SIZE, files[k] + " is " + len + " bytes on the server, the manifest says " + sizes[k]);
@@ -341,7 +378,7 @@ function update(o: any, cb?: any) {
     // VERIFY what is in flash, not what was received: size always, digest with a manifest.
     function verify() {
       for (i = 0; i < files.length; i++) {
-        var d = S.read(STAGE + i), want, got;
+        var d = S.read(STAGE + T + i), want, got;
         if (!d || d.length != sizes[i]) return stop(fail(E_HASH, files[i] + " was not stored whole"));
         if (m) {
           want = m.files[i][HK];
@@ -355,7 +392,12 @@ function update(o: any, cb?: any) {
     // COMMIT: from this write on, the next start installs the release.
     function commit() {
       try {
-        S.writeJSON(JOURNAL, { v: ver, p: c.v, f: files });
+        S.writeJSON(JOURNAL, {
+          v: ver, p: c.v, s: T, f: files, g: st.f, k: keep ? 1 : 0,
+          // A rollback needs the running release's copies: without them nothing is pending.
+          o: keep ? st.s : undefined, m: keep && st.s ? maxBoots : 0,
+          a: o.confirmAfter === undefined ? 60000 : o.confirmAfter,
+        });
       } catch (e: any) {
         S.erase(JOURNAL);
         return stop(fail(E_FLASH, "cannot write the install journal: " + e.message));
@@ -369,3 +411,5 @@ function update(o: any, cb?: any) {
 exports.update = update;
 exports.check = check;
 exports.version = version;
+exports.confirm = confirm;
+exports.status = status;

@@ -24,6 +24,8 @@ describe("device module build", function () {
       const src = built[which];
       expect(() => parse(src, { ecmaVersion: 5, sourceType: "script" })).not.to.throw();
       expect(es5Problems(src)).to.deep.equal([]);
+      // An upload that re-encodes as UTF-8 must not change a byte the device compares.
+      expect(/^[\x00-\x7f]*$/.test(src), "non-ASCII character in the output").to.equal(true);
     });
   }
 

@@ -86,8 +86,14 @@ for (const board of BOARDS) {
           probe.runFile(""); // file mode: .boot0-.boot3 run, the app (.bootcde) does not
           seen[whole(after)]++;
           powerCutPoints++;
-          // Left to run, the board finishes the job.
-          const done = await runFrom(b.flash);
+          // Left to run, the board finishes the job. On a 16 KB board the cut download's
+          // trash can leave too little room: update() then asks for compaction at the
+          // next start (ENOSPC), and the start after this one converges.
+          let done = await runFrom(b.flash);
+          if (installed(done).version !== "v1.0.1") {
+            expect(done.output, `cut at write ${k}`).to.contain("ENOSPC").and.contain("compacted at the next boot");
+            done = await runFrom(b.flash);
+          }
           const s = installed(done);
           expect(s.version, `converged after cut at write ${k}`).to.equal("v1.0.1");
           expect(s.files).to.deep.equal(expectedNew);

@@ -1,8 +1,9 @@
 // Builds the device modules from modules/*.ts:
 //   modules/ota.js      readable ES5 Espruino module (exports.update = update ...)
 //   modules/ota.min.js  the same, minified: what goes on a board as Storage file "ota"
-// The boot stage (modules/boot.ts) is built first, minified, and compiled into ota.js
-// as a string constant, because update() writes it to Storage itself.
+// The boot stages (modules/boot.ts -> .boot0, modules/count.ts -> .bootPowerOn) are
+// built first, minified, and compiled into ota.js as string constants, because
+// update() writes them to Storage itself.
 // Route known to load on Espruino: tsup (swc) at target es5, then terser --ecma 5.
 import { build } from "tsup";
 import { minify } from "terser";
@@ -21,6 +22,8 @@ export interface BuiltModules {
   otaMin: string;
   /** minified boot stage, as stored in .boot0 */
   boot: string;
+  /** minified start counter, as stored in .bootPowerOn */
+  count: string;
 }
 
 async function es5(entry: string, define: Record<string, string> = {}): Promise<string> {
@@ -55,16 +58,24 @@ async function es5(entry: string, define: Record<string, string> = {}): Promise<
 async function small(code: string): Promise<string> {
   // toplevel: a module's and the boot stage's top level are function scopes on Espruino,
   // so their names can be shortened too.
-  const r = await minify(code, { ecma: 5, toplevel: true, compress: { passes: 2 }, mangle: true });
+  // ascii_only: a byte such as "\xFF" must stay an escape, or an upload that re-encodes
+  // the file as UTF-8 would change the string the device compares with.
+  const r = await minify(code, { ecma: 5, toplevel: true, compress: { passes: 2 }, mangle: true, format: { ascii_only: true } });
   if (!r.code) throw new Error("terser produced nothing");
   return r.code;
 }
 
+// One function expression, so that a boot stage leaves no globals behind. Wrapped after
+// minifying: terser would otherwise inline the function into the (global) top level.
+function stage(code: string): string {
+  return "(function(){" + code + "})()";
+}
+
 export async function buildModules(): Promise<BuiltModules> {
-  // One function expression, so that the boot stage leaves no globals behind.
-  const boot = await small("(function(){" + (await es5("boot.ts")) + "})()");
-  const ota = await es5("ota.ts", { __BOOT__: JSON.stringify(boot) });
-  return { ota, otaMin: await small(ota), boot };
+  const boot = stage(await small(await es5("boot.ts")));
+  const count = stage(await small(await es5("count.ts")));
+  const ota = await es5("ota.ts", { __BOOT__: JSON.stringify(boot), __COUNT__: JSON.stringify(count) });
+  return { ota, otaMin: await small(ota), boot, count };
 }
 
 export async function writeModules(): Promise<BuiltModules> {

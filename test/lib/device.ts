@@ -7,7 +7,7 @@ import { Board, type BoardName } from "../../tools/emulator/board.ts";
 import type { Flash } from "../../tools/emulator/flash.ts";
 import { release } from "../../tools/release.ts";
 import { MODULES } from "../../tools/build.ts";
-import { STATE, JOURNAL, BOOT, isStage } from "../../modules/formats.ts";
+import { STATE, JOURNAL, BOOT, BOOT_COUNT, PENDING, LAST_ERROR, STAGE, isStage } from "../../modules/formats.ts";
 
 export const OTA_MIN = readFileSync(join(MODULES, "ota.min.js"), "utf8");
 export const BOARDS: BoardName[] = ["ESP32", "ESP8266_4MB", "ESP8266_BOARD"];
@@ -72,16 +72,21 @@ export function newRoot(): string {
   return root;
 }
 
-/** What the updater's own files say, and every other file, for exact comparisons. */
-export function installed(b: Board): { version?: string; previous?: string; files: Record<string, string>; leftovers: string[] } {
+/** What the updater's own files say, and every other file, for exact comparisons.
+ *  leftovers: a journal, or copies that neither the installed release nor its
+ *  predecessor owns (kept copies are the rollback's safety net, not leftovers). */
+export function installed(b: Board): { version?: string; previous?: string; files: Record<string, string>; leftovers: string[]; state: any } {
+  const st = b.flash.readFile(STATE);
+  const state = st ? (new Function(`return (${st.toString("latin1")})`)() as any) : {};
   const files: Record<string, string> = {};
   const leftovers: string[] = [];
   for (const f of b.flash.files()) {
-    if (f.name === STATE || f.name === BOOT || f.name === "ota") continue;
-    if (f.name === JOURNAL || isStage(f.name)) leftovers.push(f.name);
+    if ([STATE, BOOT, BOOT_COUNT, PENDING, LAST_ERROR, "ota"].includes(f.name)) continue;
+    if (isStage(f.name)) {
+      const set = f.name.charAt(STAGE.length);
+      if (set !== state.s && set !== state.o) leftovers.push(f.name);
+    } else if (f.name === JOURNAL) leftovers.push(f.name);
     else files[f.name] = f.data.toString("latin1");
   }
-  const st = b.flash.readFile(STATE);
-  const state = st ? (new Function(`return (${st.toString("latin1")})`)() as { v?: string; p?: string }) : {};
-  return { version: state.v, previous: state.p, files, leftovers };
+  return { version: state.v, previous: state.p, files, leftovers, state };
 }
