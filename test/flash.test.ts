@@ -51,7 +51,7 @@ describe("flash", function () {
     it("run on a fresh board, gives the expected Storage and boots the app", async function () {
       const out = join(dir, "flash.js");
       const r = await flash({ board: "ESP32", app: APP, wifi: "home:pass:word:1", host: "http://10.0.0.2:8080/", project: "sample", files: [".bootcde", "main"], dryRun: out });
-      expect(r.files.map((f) => f.name)).to.deep.equal(["ota", ".boot0", ".bootcde", "wifi.json", "ota.json"]);
+      expect(r.files.map((f) => f.name)).to.deep.equal(["ota", ".boot0", ".bootPowerOn", ".bootcde", "wifi.json", "ota.json"]);
       const b = new Board({ board: "ESP32" });
       b.powerOn();
       b.flash.writeFile(".otaj", '{"v":"x","p":"y","f":[".bootcde"]}'); // a stale journal …

@@ -2,7 +2,7 @@
 // already runs Espruino, through the espruino CLI (tools/espruino-cli.ts).
 //
 // It builds modules/ota.min.js and makes ONE upload script that, on the board:
-//   1. erases the updater's state (.otav, .otaj, .otac, .ota_*): a flashed board has no
+//   1. erases the updater's state (.otav, .otaj, .otac, .otan, .otae, .ota_*): a flashed board has no
 //      installed release, unless --version records one, so a stale journal can never copy
 //      old staged files over the app just flashed;
 //   2. writes Storage files, each binary-safe in ≤ 384-byte atob() pieces, exactly like the
@@ -11,6 +11,7 @@
 //        .boot0     the boot stage; update() would install it on its first run anyway, but
 //                   written now the board is complete from its first boot, and an older
 //                   .boot0 from a previous flash is replaced by the matching one
+//        .bootPowerOn  counts real starts of a pending release (likewise update() would write it)
 //        .bootcde   the app (or --name <Storage name>)
 //        wifi.json  {"ssid","password"} for --wifi: the example app connects with it at
 //                   every boot (works the same on ESP32 and ESP8266, and the app knows when
@@ -26,7 +27,7 @@ import { existsSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { resolve } from "node:path";
 import { writeModules, buildModules } from "./build.ts";
-import { BOOT, STATE, JOURNAL, COMPACT, STAGE, nameError, versionError, MAX_NAME } from "../modules/formats.ts";
+import { BOOT, BOOT_COUNT, STATE, JOURNAL, COMPACT, PENDING, LAST_ERROR, STAGE, nameError, versionError, MAX_NAME } from "../modules/formats.ts";
 import { upload, boardJsonPath, boardBaud, EspruinoCliError } from "./espruino-cli.ts";
 
 export const CHUNK = 384; // raw bytes per Storage.write line, as the CLI's --storage upload
@@ -114,10 +115,11 @@ function readInput(path: string, what: string): Buffer {
 }
 
 /** The Storage files a flash writes, in write order. */
-export function flashFiles(o: FlashOptions, otaMin: string, boot: string): FlashFile[] {
+export function flashFiles(o: FlashOptions, otaMin: string, boot: string, count: string): FlashFile[] {
   const files: FlashFile[] = [
     { name: "ota", data: Buffer.from(otaMin, "latin1"), what: "the ota module" },
     { name: BOOT, data: Buffer.from(boot, "latin1"), what: "the boot stage" },
+    { name: BOOT_COUNT, data: Buffer.from(count, "latin1"), what: "the start counter of pending releases" },
   ];
   const appName = o.name ?? ".bootcde";
   if (o.app !== undefined) {
@@ -164,7 +166,7 @@ export function flashScript(board: string, files: FlashFile[], reset = true): st
   L.push("// Written by `espruino-ota flash`; send it to the board's console (it is what flash sends).");
   L.push(`print("espruino-ota: flashing ${files.length} files");`);
   // the updater's state: a fresh flash has no release installed and nothing half-done
-  L.push(`(function(){var S=require("Storage");[${[JOURNAL, STATE, COMPACT].map((n) => JSON.stringify(n)).join(",")}].forEach(function(f){S.erase(f);});` +
+  L.push(`(function(){var S=require("Storage");[${[JOURNAL, STATE, COMPACT, PENDING, LAST_ERROR].map((n) => JSON.stringify(n)).join(",")}].forEach(function(f){S.erase(f);});` +
     `S.list().forEach(function(f){if(f.indexOf(${JSON.stringify(STAGE)})==0)S.erase(f);});})();`);
   for (const f of files) {
     const n = JSON.stringify(f.name);
@@ -196,7 +198,7 @@ export async function flash(o: FlashOptions): Promise<FlashResult> {
   if (o.app !== undefined) readInput(o.app, "app"); // missing app: fail before building
   log(o.build === false ? "building the module (not writing modules/)" : "building modules/ota.min.js");
   const m = o.build === false ? await buildModules() : await writeModules();
-  const files = flashFiles(o, m.otaMin, m.boot);
+  const files = flashFiles(o, m.otaMin, m.boot, m.count);
   const script = flashScript(o.board, files, o.reset ?? true);
   const summary = files.map((f) => ({ name: f.name, size: f.data.length, crc32: crc32(f.data) >>> 0 }));
   if (o.dryRun) {
