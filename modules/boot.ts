@@ -6,12 +6,12 @@
 //   2. applies a journal (an install from update(), or that rollback): copy each file
 //      from its copy set over the live name, delete the files the old release had and
 //      this one drops, start the PENDING counter, record STATE, remove the journal;
-//   3. removes copies no release needs (an interrupted download);
+//   3. removes what an interrupted download left: copies no release needs, a manifest;
 //   4. while a release is pending, confirms it after confirmAfter ms, and turns an
 //      uncaught exception into a rollback.
 // Every step is idempotent: a power cut anywhere here just means it runs again.
 // tools/build.ts wraps it in one function expression, so it leaves no globals.
-import { STATE, JOURNAL, STAGE, PENDING, LAST_ERROR, COMPACT, isStage } from "./formats.ts";
+import { STATE, JOURNAL, STAGE, PENDING, LAST_ERROR, COMPACT, MANIFEST_FILE, isStage } from "./formats.ts";
 
 declare var require: (name: string) => any;
 declare var process: any;
@@ -55,7 +55,8 @@ if (j && j.f) {
 }
 
 // Copies in a set that neither this release nor the previous one owns are an interrupted
-// download, or a release that was rolled back.
+// download, or a release that was rolled back; so is a manifest left by update().
+S.erase(MANIFEST_FILE);
 S.list().forEach(function (f: string) {
   n = f.charAt(STAGE.length);
   if (isStage(f) && n != st.s && n != st.o) S.erase(f);

@@ -13,6 +13,8 @@ export var STAGE = ".ota_"; // file i of a release kept in copy set c ("a" or "b
 export var PENDING = ".otan"; // while a release is pending: one byte per start, "E" after an uncaught exception
 export var LAST_ERROR = ".otae"; // why the last rollback happened, kept across starts
 export var COMPACT = ".otac"; // asks the boot stage to compact Storage before app code runs
+export var MANIFEST_FILE = ".otam"; // the release's manifest while update() plans: parsed from flash, not RAM
+export var MAX_MANIFEST = 16384;
 
 // Keys of STATE and JOURNAL, one letter each because every key costs flash and RAM:
 //   v  version (STATE: installed; JOURNAL: the version to install)

@@ -7,6 +7,8 @@ var STAGE = ".ota_";
 var PENDING = ".otan";
 var LAST_ERROR = ".otae";
 var COMPACT = ".otac";
+var MANIFEST_FILE = ".otam";
+var MAX_MANIFEST = 16384;
 function isStage(n) {
     return n.indexOf(STAGE) == 0;
 }
@@ -338,7 +340,7 @@ function update(o, cb) {
                 [
                     [
                         BOOT,
-                        '(function(){var e,r,t,a,o,i,n=".otav",f=".otaj",d=".ota_",s=".otan",c=".otae",g=".otac",u=require("Storage"),v=u.readJSON(n,1)||{},h=u.readJSON(f,1),p=u.read(s);if(h&&h.f||void 0===p||!(p.indexOf("E")>=0||p.indexOf("\\xff")<0)||(v.o?u.writeJSON(f,h={v:v.p,p:v.v,s:v.o,f:v.g,g:v.f,k:1,x:v.v,e:"rolled back "+v.v+" to "+v.p+": "+(p.indexOf("E")>=0?u.read(c):"started "+(p.length-1)+" times without confirm()")}):u.erase(s)),h&&h.f){for(e=0;e<h.f.length;e++)if(a=d+h.s+e,o=h.f[e],u.read(o)!==u.read(a))for(r=u.read(a).length,t=0;t<r;t+=256)u.write(o,u.read(a,t,256),t,r);for(e=0;h.g&&e<h.g.length;e++)h.f.indexOf(h.g[e])<0&&u.erase(h.g[e]);u.erase(s),h.m&&u.write(s,"b",0,h.m+1),h.e&&u.write(c,h.e),u.writeJSON(n,v={v:h.v,p:h.p,s:h.k?h.s:void 0,o:h.o,f:h.f,g:h.g,a:h.a,x:h.x}),u.erase(f)}u.list().forEach(function(e){r=e.charAt(5),0==e.indexOf(d)&&r!=v.s&&r!=v.o&&u.erase(e)}),void 0!==u.read(s)&&(i=function(r){if(void 0===(p=u.read(s)))return print("Uncaught "+r);u.write(c,"uncaught "+r),(e=p.indexOf("\\xff"))>=0&&u.write(s,"E",e),E.reboot()},process.on("uncaughtException",i),v.a&&setTimeout(function(){u.erase(s),process.removeListener("uncaughtException",i)},v.a)),void 0!==u.read(g)&&(u.erase(g),u.compact());})()'
+                        '(function(){var e,r,t,a,o,i,n=".otav",f=".otaj",d=".ota_",s=".otan",c=".otae",g=".otac",u=require("Storage"),v=u.readJSON(n,1)||{},h=u.readJSON(f,1),p=u.read(s);if(h&&h.f||void 0===p||!(p.indexOf("E")>=0||p.indexOf("\\xff")<0)||(v.o?u.writeJSON(f,h={v:v.p,p:v.v,s:v.o,f:v.g,g:v.f,k:1,x:v.v,e:"rolled back "+v.v+" to "+v.p+": "+(p.indexOf("E")>=0?u.read(c):"started "+(p.length-1)+" times without confirm()")}):u.erase(s)),h&&h.f){for(e=0;e<h.f.length;e++)if(a=d+h.s+e,o=h.f[e],u.read(o)!==u.read(a))for(r=u.read(a).length,t=0;t<r;t+=256)u.write(o,u.read(a,t,256),t,r);for(e=0;h.g&&e<h.g.length;e++)h.f.indexOf(h.g[e])<0&&u.erase(h.g[e]);u.erase(s),h.m&&u.write(s,"b",0,h.m+1),h.e&&u.write(c,h.e),u.writeJSON(n,v={v:h.v,p:h.p,s:h.k?h.s:void 0,o:h.o,f:h.f,g:h.g,a:h.a,x:h.x}),u.erase(f)}u.erase(".otam"),u.list().forEach(function(e){r=e.charAt(5),0==e.indexOf(d)&&r!=v.s&&r!=v.o&&u.erase(e)}),void 0!==u.read(s)&&(i=function(r){if(void 0===(p=u.read(s)))return print("Uncaught "+r);u.write(c,"uncaught "+r),(e=p.indexOf("\\xff"))>=0&&u.write(s,"E",e),E.reboot()},process.on("uncaughtException",i),v.a&&setTimeout(function(){u.erase(s),process.removeListener("uncaughtException",i)},v.a)),void 0!==u.read(g)&&(u.erase(g),u.compact());})()'
                     ],
                     [
                         BOOT_COUNT,
@@ -355,16 +357,21 @@ function update(o, cb) {
             plan();
         });
         function plan() {
-            var u = fileUrl(o.host, o.project, ver, MANIFEST, o.layout), t = "";
-            get(c, u, function() {}, function(d) {
-                t += d;
-                if (t.length > 4096) return fail(E_MANIFEST, u + " is larger than 4096 bytes");
+            var u = fileUrl(o.host, o.project, ver, MANIFEST, o.layout), ml = 0;
+            get(c, u, function(len) {
+                if (len <= 0 || len > MAX_MANIFEST) return fail(E_MANIFEST, u + " must be 1 to " + MAX_MANIFEST + " bytes, with a Content-Length");
+                ml = len;
+            }, function(d, at) {
+                try {
+                    S.write(MANIFEST_FILE, d, at, ml);
+                } catch (e) {
+                    return fail(E_FLASH, "writing the manifest: " + e.message);
+                }
             }, function(err) {
+                if (!err) m = S.readJSON(MANIFEST_FILE, 1);
+                S.erase(MANIFEST_FILE);
                 if (err && err.status != "404") return done(err);
                 if (!err) {
-                    try {
-                        m = JSON.parse(t);
-                    } catch (e) {}
                     why = manifestError(m) || (m.version != ver ? 'is for version "' + m.version + '"' : "");
                     if (why) return done(fail(E_MANIFEST, u + " " + why));
                     files = m.files.map(function(f) {

@@ -22,7 +22,8 @@
 // http.get throws synchronously on DNS or connect failure; HTTPS ends with a benign
 // 'error' -30848; only one TLS connection fits, so the next request waits for a new tick.
 import {
-  BOOT, BOOT_COUNT, STATE, JOURNAL, STAGE, PENDING, LAST_ERROR, COMPACT, LAYOUTS, MAX_REDIRECTS, DEFAULT_TIMEOUT,
+  BOOT, BOOT_COUNT, STATE, JOURNAL, STAGE, PENDING, LAST_ERROR, COMPACT, MANIFEST_FILE, MAX_MANIFEST,
+  LAYOUTS, MAX_REDIRECTS, DEFAULT_TIMEOUT,
   E_OPTS, E_BUSY, E_NET, E_TIMEOUT, E_HTTP, E_REDIRECT, E_VERSION, E_SIZE, E_NAME, E_SPACE, E_FLASH,
   E_MANIFEST, E_HASH, E_SIG, E_REJECTED, MANIFEST, manifestError, canonical,
   H_VERSION, H_BOARD, H_FIRMWARE, H_ID,
@@ -321,16 +322,22 @@ function update(o: any, cb?: any) {
     // PLAN: a manifest, where the release has one, names the files with sizes and
     // digests; without one (404) the release is opts.files, sized by Content-Length.
     function plan() {
-      var u = fileUrl(o.host, o.project, ver, MANIFEST, o.layout), t = "";
-      get(c, u, function () {}, function (d: string) {
-        t += d;
-        if (t.length > 4096) return fail(E_MANIFEST, u + " is larger than 4096 bytes");
+      var u = fileUrl(o.host, o.project, ver, MANIFEST, o.layout), ml = 0;
+      // Streamed into flash like any file, so its text never sits in RAM.
+      get(c, u, function (len: number) {
+        if (len <= 0 || len > MAX_MANIFEST) return fail(E_MANIFEST, u + " must be 1 to " + MAX_MANIFEST + " bytes, with a Content-Length");
+        ml = len;
+      }, function (d: string, at: number) {
+        try {
+          S.write(MANIFEST_FILE, d, at, ml);
+        } catch (e: any) {
+          return fail(E_FLASH, "writing the manifest: " + e.message);
+        }
       }, function (err: any) {
+        if (!err) m = S.readJSON(MANIFEST_FILE, 1);
+        S.erase(MANIFEST_FILE);
         if (err && err.status != "404") return done(err);
         if (!err) {
-          try {
-            m = JSON.parse(t);
-          } catch (e) {}
           why = manifestError(m) || (m.version != ver ? "is for version \"" + m.version + "\"" : "");
           if (why) return done(fail(E_MANIFEST, u + " " + why));
           files = m.files.map(function (f: any) { sizes.push(f.size); return f.name; });

@@ -21,7 +21,7 @@ for (const board of BOARDS) {
       opts = { host: srv.url, project: "sample", files: [".bootcde", "main", "data.bin"] };
       // A binary file with every byte value, 0xFF runs included, so a copy that stops
       // early or skips a piece cannot look whole. Sized to fit each board twice over.
-      const size = board == "ESP8266_BOARD" ? 600 : 5000;
+      const size = board == "ESP8266_BOARD" ? 400 : 5000;
       const bin = (v: string) => Buffer.from(Array.from({ length: size }, (_, i) => (i * 7 + v.length + (i >> 8)) & 0xff));
       const files = (v: string) => ({ ...sampleApp(v, opts), "data.bin": bin(v).toString("latin1") });
       await publish(root, "sample", "v1.0.0", { ...sampleApp("v1.0.0", opts), "data.bin": bin("v1.0.0") });
@@ -33,6 +33,9 @@ for (const board of BOARDS) {
       expect(installed(b).version).to.equal("v1.0.0");
       await publish(root, "sample", "v1.0.1", { ...sampleApp("v1.0.1", opts), "data.bin": bin("v1.0.1") });
       base = b.flash.clone();
+      // Start from compacted Storage, as the boot stage leaves it when update() asks:
+      // on the 16 KB board the kept copies leave no room for trash.
+      base.compact();
       expectedOld = files("v1.0.0");
       expectedNew = files("v1.0.1");
     });
