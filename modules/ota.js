@@ -177,7 +177,7 @@ function get(c, u, head, data, done, hops) {
     try {
         req = require("http").get(p, function(res) {
             arm();
-            var st = res.statusCode, h = res.headers, k;
+            var st = res.statusCode, h = res.headers, k, _$e;
             if (st != "200") {
                 if ([
                     "301",
@@ -186,9 +186,9 @@ function get(c, u, head, data, done, hops) {
                     "307",
                     "308"
                 ].indexOf(st) < 0) {
-                    k = fail(E_HTTP, "HTTP " + st + " for " + u);
-                    k.status = st;
-                    return end(k);
+                    _$e = fail(E_HTTP, "HTTP " + st + " for " + u);
+                    _$e.status = st;
+                    return end(_$e);
                 }
                 for(k in h)if (k.toLowerCase() == "location") loc = h[k];
                 if (!loc || hops >= MAX_REDIRECTS) return end(fail(E_REDIRECT, "too many redirects, or none with a Location, at " + u));
@@ -196,7 +196,7 @@ function get(c, u, head, data, done, hops) {
                 return end();
             }
             for(k in h)if (k.toLowerCase() == "content-length") len = +h[k];
-            var _$e = head(len);
+            _$e = head(len);
             if (_$e) return end(_$e);
             res.on("data", function(d) {
                 if (over) return;

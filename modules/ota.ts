@@ -7,15 +7,20 @@
 //   PLAN    GET the release's manifest (files, sizes, digests, signature), or take
 //           opts.files when there is none; check a signature against opts.key, and
 //           that the release fits in free Storage
-//   STAGE   stream file i into Storage file STAGE+i: pre-sized from Content-Length,
-//           written chunk by chunk, so RAM use does not grow with file size
+//   STAGE   stream file i into Storage file STAGE + T + i, in the copy set T the running
+//           release does not use: pre-sized from Content-Length, written chunk by
+//           chunk, so RAM use does not grow with file size
 //   VERIFY  every staged file, read back from flash: its size, and with a manifest
 //           its SHA-256 (ESP32), SHA-1 (ESP8266_4MB) or CRC-32 (ESP8266_BOARD)
 //   COMMIT  write the journal: from this write on, the next boot installs the release
-//   RESET   report, then reset; the boot stage copies staged files over the live ones
-//           before any app code runs, records the version and removes the journal
+//   RESET   report, then reset; the boot stage (boot.ts) copies the staged files over
+//           the live ones before any app code runs, records the version and removes
+//           the journal
+//   PENDING the new release runs on trial until confirm() or confirmAfter ms; an
+//           uncaught exception, or maxBoots starts without confirmation, makes the
+//           boot stage restore the previous release from its kept copy set
 // A power cut before COMMIT leaves the old release (the boot stage removes stray
-// staging files); after it, the boot stage finishes the install, however often it is cut.
+// copies); after it, the boot stage finishes the install, however often it is cut.
 //
 // Espruino traps handled here (see docs): statusCode is a String; http has no timeout
 // and no abort (req.clsNow closes the socket); a truncated body ends without error;
@@ -135,12 +140,12 @@ function get(c: any, u: string, head: any, data: any, done: any, hops?: number) 
   try {
     req = require("http").get(p, function (res: any) {
       arm();
-        var st = res.statusCode, h = res.headers, k: any;
+      var st = res.statusCode, h = res.headers, k, e;
       if (st != "200") {
         if (["301", "302", "303", "307", "308"].indexOf(st) < 0) {
-          k = fail(E_HTTP, "HTTP " + st + " for " + u);
-          k.status = st;
-          return end(k);
+          e = fail(E_HTTP, "HTTP " + st + " for " + u);
+          e.status = st; // lets update() tell a missing manifest (404) from a failure
+          return end(e);
         }
         for (k in h) if (k.toLowerCase() == "location") loc = h[k];
         if (!loc || hops! >= MAX_REDIRECTS) return end(fail(E_REDIRECT, "too many redirects, or none with a Location, at " + u));
@@ -148,7 +153,7 @@ function get(c: any, u: string, head: any, data: any, done: any, hops?: number) 
         return end();
       }
       for (k in h) if (k.toLowerCase() == "content-length") len = +h[k];
-      var e = head(len);
+      e = head(len);
       if (e) return end(e);
       res.on("data", function (d: string) {
         if (over) return;
@@ -311,9 +316,9 @@ function update(o: any, cb?: any) {
       } catch (e: any) {
         return done(fail(E_FLASH, "cannot write the boot stage: " + e.message));
       }
-      // Set T may hold the copies a pending release would roll back to. A new release
-      // ends that trial, before T is touched, so no start can roll back onto a half-
-      // overwritten set: the new release's safety net is then the running one.
+      // Set T may hold the copies a pending release would roll back to. A new version
+      // on the server ends that trial before T is touched, so no start can roll back
+      // onto a half-overwritten set: the new release's safety net is the running one.
       S.erase(PENDING);
       clean();
       plan();
@@ -358,7 +363,7 @@ function update(o: any, cb?: any) {
       });
     }
 
-    // STAGE file k into STAGE + k
+    // STAGE file k into STAGE + T + k
     function next(): any {
       if (k == files.length) return verify();
       var name = STAGE + T + k, size = 0;

@@ -24,7 +24,7 @@
 // --dry-run writes that script to a file instead of sending it. The same inputs give the
 // same bytes (no timestamps, no random names).
 import { existsSync, readFileSync, writeFileSync, statSync } from "node:fs";
-import { crc32 } from "node:zlib";
+import { crc32 } from "./lib/digest.ts";
 import { resolve } from "node:path";
 import { writeModules, buildModules } from "./build.ts";
 import { BOOT, BOOT_COUNT, STATE, JOURNAL, COMPACT, PENDING, LAST_ERROR, STAGE, nameError, versionError, MAX_NAME } from "../modules/formats.ts";
@@ -177,7 +177,7 @@ export function flashScript(board: string, files: FlashFile[], reset = true): st
       L.push(off == 0 ? `${W}(${n},atob("${b64}"),0,${f.data.length});` : `${W}(${n},atob("${b64}"),${off});`);
     }
   }
-  const table = files.map((f) => `[${JSON.stringify(f.name)},${f.data.length},${crc32(f.data) >>> 0}]`).join(",");
+  const table = files.map((f) => `[${JSON.stringify(f.name)},${f.data.length},${crc32(f.data)}]`).join(",");
   // The last line checks every file, prints the result and only then reboots; the marker is
   // split so that an echo of this line could never look like success.
   L.push(`(function(){var S=require("Storage"),bad=[${table}].filter(function(f){var d=S.read(f[0]);` +
@@ -200,7 +200,7 @@ export async function flash(o: FlashOptions): Promise<FlashResult> {
   const m = o.build === false ? await buildModules() : await writeModules();
   const files = flashFiles(o, m.otaMin, m.boot, m.count);
   const script = flashScript(o.board, files, o.reset ?? true);
-  const summary = files.map((f) => ({ name: f.name, size: f.data.length, crc32: crc32(f.data) >>> 0 }));
+  const summary = files.map((f) => ({ name: f.name, size: f.data.length, crc32: crc32(f.data) }));
   if (o.dryRun) {
     writeFileSync(o.dryRun, script, "latin1");
     log(`wrote ${o.dryRun} (${script.length} bytes): ${summary.map((f) => `${f.name} ${f.size} B`).join(", ")}`);

@@ -4,6 +4,7 @@
  * `& 255`, typed arrays/ArrayBuffers give their raw bytes.
  */
 
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { Buffer } from 'node:buffer';
 import { escapeString } from './json.ts';
 
@@ -91,18 +92,6 @@ export function errorText(e: unknown): string {
 }
 
 /** CRC-32 (zlib polynomial), as E.CRC32. */
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
 export function crc32(bytes: ArrayLike<number>): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return zlibCrc32(Uint8Array.from(bytes)) >>> 0;
 }

@@ -1,26 +1,14 @@
 // Digests of release files: size, SHA-256, SHA-1 and zlib CRC-32, computed in one
 // streaming pass, and the HMACs that sign a manifest.
 import { createHash, createHmac } from "node:crypto";
+import { crc32 as zlibCrc32 } from "node:zlib";
 import type { ManifestFile } from "../../modules/formats.ts";
 
 // CRC-32 as zlib and Espruino's E.CRC32 compute it (reflected polynomial 0xEDB88320,
-// initial value and final xor 0xFFFFFFFF). A table version so it works on every
-// Node 20 (zlib.crc32 only exists from 20.15 / 22.2).
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-// Continues a CRC over `data`: pass the previous result as `crc` (0 to start).
+// initial value and final xor 0xFFFFFFFF). Continues a CRC over `data`: pass the
+// previous result as `crc` (0 to start).
 export function crc32(data: Uint8Array, crc = 0): number {
-  let c = (crc ^ 0xffffffff) >>> 0;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return zlibCrc32(data, crc) >>> 0;
 }
 
 export interface Digests {
