@@ -63,6 +63,15 @@ describe("espruino CLI wrapper", function () {
       expect(readFileSync(r.out, "latin1")).to.equal(r.code);
     });
 
+    it("leaves out modules the board already holds (builtin: [\"ota\"], as release --bundle does)", async function () {
+      const r = await bundle({ entry: main, board: "ESP32", out: join(dir, "no-ota.bundle.js"), builtin: ["ota"] });
+      expect(r.modules).to.deep.equal([]);
+      expect(r.code).not.to.include("Modules.addCached(");
+      expect(r.code).to.include('var ota = require("ota");');
+      const info = JSON.parse(readFileSync(join(BOARDS_DIR, "ESP32.json"), "utf8")).info;
+      expect(info.builtin_modules).not.to.include("ota"); // only a temporary copy was changed
+    });
+
     it("runs in the emulator: require(\"ota\") is our module", async function () {
       const gap = emulatorAddCachedGap();
       if (gap) throw new Error(gap);

@@ -116,6 +116,47 @@ describe("flash", function () {
     });
   });
 
+  describe("the sample app (examples/sample/main.js)", function () {
+    let server: ServeHandle | undefined;
+    afterEach(async () => { await server?.close(); server = undefined; });
+
+    /** Flashes `app` (dry run), publishes it as v1 and v2 and boots through both installs. */
+    async function twoReleases(app: string) {
+      const root = newRoot();
+      server = await serve({ root, port: 0, log: () => {} });
+      const appFile = join(dir, "sample-under-test.js");
+      writeFileSync(appFile, app);
+      const script = join(dir, "sample-flash.js");
+      await flash({ board: "ESP32", app: appFile, wifi: "lab:labpassword", host: server.url, project: "s", files: [".bootcde"], reset: false, build: false, dryRun: script });
+      const b = new Board({ board: "ESP32" });
+      b.powerOn();
+      b.exec(readFileSync(script, "latin1"));
+      await publish(root, "s", "v1", { ".bootcde": app + "// v1\n" });
+      b.powerOn();
+      await b.run({ timeout: 20000 }); // installs v1, reboots into it
+      await publish(root, "s", "v2", { ".bootcde": app + "// v2\n" });
+      b.output = "";
+      b.powerOn();
+      await b.run({ timeout: 20000 }); // v1 installs v2, which starts on trial (20 s < confirmAfter)
+      expect(b.errors).to.deep.equal([]);
+      expect(b.output).to.include("sample app running, release v2");
+      return b.exec("require(\"ota\").status()") as { version: string; previous: string; pending: boolean };
+    }
+
+    it("confirms its release once Wi-Fi is up and the server answered", async function () {
+      const st = await twoReleases(readFileSync("examples/sample/main.js", "latin1"));
+      expect(st).to.deep.include({ version: "v2", previous: "v1", pending: false });
+    });
+
+    it("(control: without its confirm() call, the release would still be on trial)", async function () {
+      const app = readFileSync("examples/sample/main.js", "latin1");
+      const without = app.replace(/^.*require\("ota"\)\.confirm\(\).*$/m, "");
+      expect(without).not.to.equal(app);
+      const st = await twoReleases(without);
+      expect(st).to.deep.include({ version: "v2", previous: "v1", pending: true });
+    });
+  });
+
   describe("end to end through the real espruino CLI", function () {
     let server: ServeHandle | undefined;
     afterEach(async () => { await server?.close(); server = undefined; });

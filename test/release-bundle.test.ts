@@ -1,7 +1,8 @@
-// `espruino-ota release --bundle <main.js> [--as <name>]`: one self-contained Storage file
-// built by the espruino CLI (offline, local board JSON) from the app and the modules it
-// requires, published with the real publisher, and installed over the air on an
-// emulated ESP32 whose Storage holds nothing else: the bundle carries the updater too.
+// `espruino-ota release --bundle <main.js> [--as <name>] [--with-ota]`: one self-contained
+// Storage file built by the espruino CLI (offline, local board JSON) from the app and the
+// modules it requires, published with the real publisher, and installed over the air on an
+// emulated ESP32 flashed the way `npm run flash` does it: the updater is Storage module
+// "ota", so a bundle leaves it out (it counts as built in) unless --with-ota asks for it.
 import { expect } from "chai";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,25 +10,10 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { main } from "../tools/cli.ts";
 import { Board } from "../tools/emulator/board.ts";
+import { flash, DONE } from "../tools/flash.ts";
+import { MODULES } from "../tools/build.ts";
 import { startOtaServer, type OtaServer } from "./lib/ota-server.ts";
 import { newRoot, installed } from "./lib/device.ts";
-
-// EMULATOR GAP: on a real board Modules.addCached(name, function(){…}) evaluates the
-// function's BODY as the module's code (jspEvaluateModule: exports/module in scope), which
-// is how the espruino CLI writes bundles. tools/emulator/board.ts instead stores the
-// function itself as the module's exports. Until the emulator does it Espruino's way, this
-// boot-stage file gives the emulated board the firmware's behaviour (only while the gap is
-// there: once the emulator evaluates the body itself, no shim is installed).
-const ADD_CACHED_SHIM =
-  "(function(){var a=Modules.addCached;Modules.addCached=function(n,m){" +
-  'if(typeof m=="function"){var s=m.toString();m=s.slice(s.indexOf("{")+1,s.lastIndexOf("}"));}' +
-  "a(n,m);};})();";
-
-function emulatorHasAddCachedGap(): boolean {
-  const b = new Board({ board: "ESP32" });
-  b.powerOn();
-  return b.exec('Modules.addCached("probe", function(){exports.x = 1;}); require("probe").x') !== 1;
-}
 
 function sink() {
   let text = "";
@@ -67,29 +53,48 @@ describe("release --bundle", function () {
   });
   after(() => srv.close());
 
-  it("publishes main.js and the modules it requires as one .bootcde", async () => {
+  it("publishes main.js and the modules it requires as one .bootcde, without the ota module", async () => {
     const dir = app("v1", srv.url);
     const r = await cli(["release", "--root", root, "--project", "bundled", "--version", "v1", "--bundle", join(dir, "main.js")]);
     expect(r.code, r.err).to.equal(0);
-    expect(r.out).to.match(/bundled \S+main\.js with module\(s\) ota, greet as "\.bootcde" \(\d+ bytes\)/);
+    expect(r.out).to.match(/bundled \S+main\.js with module\(s\) greet as "\.bootcde" \(\d+ bytes\)/);
     expect(r.out).to.match(/released bundled v1 \(prefix layout\): 1 file\(s\)/);
     const code = readFileSync(join(root, "bundled", "v1_.bootcde"), "latin1");
-    expect(code).to.match(/^Modules\.addCached\("ota",function\(\)\{/);
-    expect(code).to.contain('Modules.addCached("greet",function(){exports.hello = function (who)');
+    expect(code).to.match(/^Modules\.addCached\("greet",function\(\)\{exports\.hello = function \(who\)/);
     expect(code).to.contain('print("boot v1");'); // the app itself, after its modules
-    expect(code).not.to.match(/addCached\("(Storage|http)"/); // built into the firmware
+    expect(code).to.contain('require("ota").update('); // served by Storage module "ota" on the board
+    expect(code).not.to.match(/addCached\("(ota|Storage|http)"/); // on the board already / built into the firmware
+    expect(code.length).to.be.below(2000); // not ~10 KB of updater per release
     expect(readFileSync(join(root, "bundled", "version"), "utf8")).to.equal("v1");
   });
 
-  it("runs on a board that holds only the bundle, and updates itself to the next bundle", async () => {
+  it("--with-ota bundles the updater too", async () => {
+    const dir = app("v1", srv.url);
+    const r = await cli(["release", "--root", root, "--project", "with-ota", "--version", "v1", "--bundle", join(dir, "main.js"), "--with-ota"]);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out).to.match(/with module\(s\) ota, greet as "\.bootcde"/);
+    const code = readFileSync(join(root, "with-ota", "v1_.bootcde"), "latin1");
+    const otaMin = readFileSync(join(MODULES, "ota.min.js"), "latin1").trim();
+    expect(code).to.match(/^Modules\.addCached\("ota",function\(\)\{/);
+    expect(code).to.contain(`Modules.addCached("ota",function(){${otaMin}});`);
+    expect(code).to.contain('Modules.addCached("greet",function(){');
+  });
+
+  it("runs on a flashed board (Storage module ota), and updates itself to the next bundle", async () => {
+    // `npm run flash` with the published v1 bundle as the app, exactly as a user flashes it
+    const script = join(mkdtempSync(join(tmpdir(), "ota-flash-")), "flash.js");
+    await flash({ board: "ESP32", app: join(root, "bundled", "v1_.bootcde"), reset: false, build: false, dryRun: script });
     const b = new Board({ board: "ESP32", http: { connectCheck: true } });
-    const shim = emulatorHasAddCachedGap();
-    if (shim) b.flash.writeFile(".boot3", ADD_CACHED_SHIM);
-    // The first install, as `espruino` would upload it: the published file itself.
-    b.flash.writeFile(".bootcde", readFileSync(join(root, "bundled", "v1_.bootcde"), "latin1"));
+    b.powerOn();
+    b.exec(readFileSync(script, "latin1"));
+    expect(b.output).to.contain(DONE);
+    const otaMin = readFileSync(join(MODULES, "ota.min.js"));
+    expect(b.flash.readFile("ota")!.equals(otaMin)).to.equal(true);
+    b.output = "";
     b.powerOn();
     await b.run({ timeout: 10000 });
     // No version installed yet, so v1 installs itself from the server once, then runs.
+    expect(b.errors).to.deep.equal([]);
     expect(b.output).to.contain("hello the bundle from v1");
     expect(installed(b).version).to.equal("v1");
 
@@ -102,8 +107,9 @@ describe("release --bundle", function () {
     expect(b.output).to.contain("boot v1").and.contain("boot v2").and.contain("hello the bundle from v2");
     const s = installed(b);
     expect(s).to.deep.include({ version: "v2", previous: "v1", leftovers: [] });
-    expect(Object.keys(s.files).filter((n) => !(shim && n == ".boot3"))).to.deep.equal([".bootcde"]);
-    expect(b.flash.readFile("ota")).to.equal(undefined); // the updater came in the bundle
+    expect(Object.keys(s.files)).to.deep.equal([".bootcde"]);
+    expect(b.flash.readFile(".bootcde")!.toString("latin1")).not.to.contain('addCached("ota"');
+    expect(b.flash.readFile("ota")!.equals(otaMin)).to.equal(true); // the flashed updater did both updates
   });
 
   it("--as names the bundle, next to other files", async () => {
@@ -128,10 +134,13 @@ describe("release --bundle", function () {
     expect(existsSync(join(root, "broken"))).to.equal(false);
   });
 
-  it("refuses --as without --bundle, and a bundle name the board cannot hold", async () => {
+  it("refuses --as or --with-ota without --bundle, and a bundle name the board cannot hold", async () => {
     const r = await cli(["release", "--root", root, "--project", "x", "--version", "v1", "--as", "app", "f.js"]);
     expect(r.code).to.equal(2);
-    expect(r.err).to.contain("--as and --board go with --bundle");
+    expect(r.err).to.contain("--as, --board and --with-ota go with --bundle");
+    const w = await cli(["release", "--root", root, "--project", "x", "--version", "v1", "--with-ota", "f.js"]);
+    expect(w.code).to.equal(2);
+    expect(w.err).to.contain("go with --bundle");
     const dir = app("v1", srv.url);
     const long = "a-storage-name-over-28-chars.js";
     const bad = await cli(["release", "--root", root, "--project", "x", "--version", "v1", "--bundle", join(dir, "main.js"), "--as", long]);

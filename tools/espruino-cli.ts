@@ -18,6 +18,8 @@
 //   refused TCP: it hangs forever              -> detected from its output, and a timeout
 //   silent board: it uploads blind, exits 0    -> the upload prints a marker; no marker = error
 //   a chatty app keeps it from exiting         -> stopped once the marker has been seen
+//   it bundles every non-built-in module       -> bundle({builtin: ["ota"]}) lists extra names in
+//                                                 info.builtin_modules of a temporary board JSON
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -237,6 +239,12 @@ export interface BundleOptions extends CommonOptions {
   out: string;
   /** do not fail when a require()d module is not found (default false) */
   allowMissing?: boolean;
+  /**
+   * Modules the board already holds (e.g. "ota", which `flash` puts in Storage): the CLI
+   * treats them as built into the firmware and does not bundle them. They are added to
+   * info.builtin_modules of a temporary copy of the board JSON given to the CLI.
+   */
+  builtin?: string[];
 }
 
 export interface BundleResult {
@@ -248,16 +256,41 @@ export interface BundleResult {
 }
 
 /**
+ * A copy of the board's JSON, written into `dir`, whose info.builtin_modules also lists
+ * `extra`: the CLI skips a module it thinks is built in (core/modules.js isBuiltIn), which is
+ * the only way to keep it from bundling a module the board already has in Storage.
+ */
+export function boardJsonWithBuiltins(board: string, extra: string[], dir: string): string {
+  const j = readBoardJson(board);
+  const info = { ...(j.info ?? {}) };
+  const list = [...(info.builtin_modules ?? [])];
+  for (const m of extra) if (!list.includes(m)) list.push(m);
+  info.builtin_modules = list;
+  // the name keeps a "." so the CLI reads it as a file, never as a board to download
+  const p = join(dir, basename(boardJsonPath(board)).replace(/\.json$/i, "") + ".builtin.json");
+  writeFileSync(p, JSON.stringify({ ...j, info }, null, 1));
+  return p;
+}
+
+/**
  * `espruino -o out.js entry.js` without a board: the code the CLI would upload, with every
- * non-built-in require()d module prepended as Modules.addCached(…).
+ * non-built-in require()d module prepended as Modules.addCached(…). Modules in `builtin`
+ * count as built in and are left out.
  */
 export async function bundle(o: BundleOptions): Promise<BundleResult> {
   const entry = checkFile(o.entry, "program");
   const out = resolve(o.out);
   if (!/\.js$/i.test(out)) throw new EspruinoCliError("ECLI", `the bundle file must end in .js (the espruino CLI insists): ${o.out}`);
-  const args = [...baseArgs(o), "--no-ble", "-o", out, entry];
-  rmSync(out, { force: true });
-  const r = await runCli(args, { cwd: o.cwd, timeout: o.timeout ?? 30_000, onLog: o.onLog });
+  const tmp = o.builtin?.length ? mkdtempSync(join(tmpdir(), "espruino-board-")) : undefined;
+  let r: RunResult, args: string[];
+  try {
+    const board = tmp ? boardJsonWithBuiltins(o.board, o.builtin!, tmp) : o.board;
+    args = [...baseArgs({ ...o, board }), "--no-ble", "-o", out, entry];
+    rmSync(out, { force: true });
+    r = await runCli(args, { cwd: o.cwd, timeout: o.timeout ?? 30_000, onLog: o.onLog });
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
   const missing = missingModules(r.stderr);
   if (missing.length && !o.allowMissing) {
     throw new EspruinoCliError("ENOMODULE", `module${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not found in ${modulesDirs(o).join(", ")}${missing.includes("ota") ? " (npm run build makes modules/ota.min.js)" : ""}`, r.stdout + r.stderr);

@@ -47,8 +47,10 @@ whenOnline(function () {
     if (err) print("OTA update: " + err.code + " " + err.message); // the old release keeps running
     if (r && r.updated) return; // resetting into the new release
     app();
-    // confirm(): a later API. Once the app has proved itself (it connected, it did its job),
-    // call require("ota").confirm() here so that this release is kept and not rolled back.
+    // Healthy: Wi-Fi is up, the server answered and the app started: keep this release.
+    // Until then a new release is on trial: an uncaught exception, or 3 starts without
+    // confirm(), brings the previous one back (after confirmAfter, 60 s, it is kept anyway).
+    if (!err) require("ota").confirm();
     setInterval(function () {
       require("ota").check(OTA, function (err) {
         if (err) print("OTA check: " + err.code + " " + err.message);

@@ -33,7 +33,8 @@ export const releaseCommand: Command = {
   usage:
     "--root <dir> --project <name> --version <ver> [--layout prefix|subdir] [--key <file>] <[name=]file>...\n" +
     "       or, the whole app as one file built by the espruino CLI (offline, local board JSON):\n" +
-    `       ... --bundle <main.js> [--as <name, default ${DEFAULT_BUNDLE_NAME}>] [--board ESP32|ESP8266_4MB|…] [<[name=]file>...]`,
+    `       ... --bundle <main.js> [--as <name, default ${DEFAULT_BUNDLE_NAME}>] [--board ESP32|ESP8266_4MB|…] [--with-ota] [<[name=]file>...]\n` +
+    `       (the ota module is not bundled: the board has it in Storage, from flash; --with-ota bundles it too)`,
   options: {
     root: { type: "string" },
     project: { type: "string" },
@@ -43,12 +44,14 @@ export const releaseCommand: Command = {
     bundle: { type: "string" },
     as: { type: "string" },
     board: { type: "string" },
+    "with-ota": { type: "boolean" },
   },
   required: ["root", "project", "version"],
   positionals: true,
   async run(v, files, io) {
     const entry = str(v, "bundle");
-    if (entry === undefined && (str(v, "as") !== undefined || str(v, "board") !== undefined)) throw new UsageError("--as and --board go with --bundle <main.js>");
+    const withOta = v["with-ota"] === true;
+    if (entry === undefined && (str(v, "as") !== undefined || str(v, "board") !== undefined || withOta)) throw new UsageError("--as, --board and --with-ota go with --bundle <main.js>");
     if (entry === undefined && files.length == 0) throw new UsageError("give at least one file to release, or --bundle <main.js>");
     const specs = files.map((f) => parseFileSpec(f, isFile));
     let total = 0;
@@ -59,7 +62,7 @@ export const releaseCommand: Command = {
     if (entry !== undefined) {
       const r = await releaseBundle({
         root: str(v, "root")!, project: str(v, "project")!, version: str(v, "version")!,
-        layout: str(v, "layout"), key, entry, as: str(v, "as"), board: str(v, "board"), files: specs,
+        layout: str(v, "layout"), key, entry, as: str(v, "as"), board: str(v, "board"), withOta, files: specs,
       });
       const bytes = r.manifest.files.reduce((a, f) => a + f.size, 0);
       line(io, `bundled ${entry}${r.bundle.modules.length ? ` with module(s) ${r.bundle.modules.join(", ")}` : ""} as "${r.bundle.name}" (${r.bundle.bytes} bytes)`);
