@@ -1,6 +1,7 @@
 // Focused tests of the emulated Espruino `require("http")` (tools/emulator/http.ts), with a
 // minimal host (no Board), against the golden loopback server, ad-hoc raw servers, an HTTPS
 // server with a throw-away self-signed certificate, and nock.
+import { selfSignedCert } from '../tools/lib/tls.ts';
 import { expect } from 'chai';
 import nock from 'nock';
 import net from 'node:net';
@@ -8,7 +9,6 @@ import https from 'node:https';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { createHttp, urlParse, espruinoParseHeaders, type HttpHost } from '../tools/emulator/http.ts';
 import { startGoldenServer, type GoldenServer } from '../tools/emulator/golden-server.ts';
 
@@ -408,17 +408,9 @@ describe('emulator http: https', function () {
   let port: number;
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'espruino-https-'));
-    try {
-      execFileSync(
-        'openssl',
-        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=localhost'],
-        { cwd: dir, stdio: 'ignore' },
-      );
-    } catch {
-      this.skip();
-    }
+    const tls = await selfSignedCert(['localhost', '127.0.0.1'], dir);
     server = https.createServer(
-      { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) },
+      { key: tls.key, cert: tls.cert },
       (req, res) => {
         res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '6' });
         res.end('secure');
