@@ -129,7 +129,7 @@ for (const board of BOARDS) {
 
 describe("power cut at every flash write of a rollback", function () {
   this.timeout(300000);
-  for (const board of ["ESP32", "ESP8266_BOARD"] as BoardName[]) {
+  for (const board of BOARDS) {
     it(`${board}: exactly one whole release after each cut, then v1`, async () => {
       const root = newRoot();
       const srv = await startOtaServer({ root });
