@@ -93,7 +93,11 @@ export interface Updater {
   /** device code for the no-op check; calls done(...) */
   check(o: UpdOpts): string;
 }
-export interface UpdOpts { host: string; project: string; files: string[]; user: string; password: string }
+export interface UpdOpts {
+  host: string; project: string; files: string[]; user: string; password: string;
+  /** espruino-ota only: opts.keep (undefined: the module's default, true) */
+  keep?: boolean;
+}
 
 export const OTA: Updater = {
   name: "espruino-ota",

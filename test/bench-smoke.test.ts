@@ -37,6 +37,14 @@ describe("bench --smoke", function () {
     // 3. wear, 4. speed, 5. no-op, 6. fleet, each measured
     expect(j.wear.length).to.be.at.least(3);
     expect(j.wear[0].writtenPerPayload).to.be.a("number");
+    // keep: true holds copy sets in Storage, keep: false none
+    const kept = j.wear.find((w: any) => w.variant.startsWith("keep: true"));
+    const dropped = j.wear.find((w: any) => w.variant == "keep: false");
+    expect(kept.copySetBytes).to.be.greaterThan(0);
+    expect(dropped.copySetBytes).to.equal(0);
+    // a 50-file release, manifest and all
+    expect(j.speedErrors).to.deep.equal([]);
+    expect(j.speed.some((s: any) => s.files == 50)).to.equal(true);
     expect(j.speed.length).to.be.at.least(1);
     for (const s of j.speed) expect(s.otaRatio).to.be.a("number").and.greaterThan(0);
     expect(j.noop.some((n: any) => n.updater == "espruino-ota" && n.call == "check")).to.equal(true);

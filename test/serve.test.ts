@@ -75,7 +75,9 @@ describe("serve", () => {
       const v = await request(srv.url + "/p/version");
       expect(v.body.toString()).to.equal("1.1");
       expect(v.headers["content-length"]).to.equal("3");
-      expect(v.headers["content-type"]).to.match(/^text\/plain/);
+      // the version answer is lean, as nginx's: no validators, ranges or type
+      expect(v.headers["cache-control"]).to.equal("no-cache");
+      for (const h of ["etag", "last-modified", "accept-ranges", "content-type"]) expect(v.headers[h], h).to.equal(undefined);
       const dot = await request(srv.url + "/p/1.0_.bootcde");
       expect(dot.body.toString()).to.equal("print(1)");
       const sub = await request(srv.url + "/p/1.1/data.bin");
@@ -129,20 +131,32 @@ describe("serve", () => {
       expect(r.status).to.equal(206);
     });
 
-    it("answers If-None-Match with 304, and a new version file with a new ETag", async () => {
-      const first = await request(srv.url + "/p/version");
+    it("answers If-None-Match with 304 for release files; the version file always with a full 200", async () => {
+      const first = await request(srv.url + file);
       const etag = first.headers.etag!;
       expect(etag).to.match(/^"[^"]+"$/);
-      const again = await request(srv.url + "/p/version", { headers: { "If-None-Match": etag } });
+      expect(first.headers["last-modified"]).to.be.a("string");
+      const again = await request(srv.url + file, { headers: { "If-None-Match": etag } });
       expect(again.status).to.equal(304);
       expect(again.body.length).to.equal(0);
-      expect((await request(srv.url + "/p/version", { headers: { "If-None-Match": `"x", W/${etag}` } })).status).to.equal(304);
+      expect((await request(srv.url + file, { headers: { "If-None-Match": `"x", W/${etag}` } })).status).to.equal(304);
+      // version: no validators, so never a 304 (a new version within the same second
+      // would otherwise look unchanged), and no ranges
+      const cases: Record<string, string>[] = [{ "If-None-Match": "*" }, { "If-Modified-Since": new Date(Date.now() + 86_400_000).toUTCString() }, { Range: "bytes=0-0" }];
+      for (const headers of cases) {
+        const v = await request(srv.url + "/p/version", { headers });
+        expect(v.status, JSON.stringify(headers)).to.equal(200);
+        expect(v.body.toString()).to.equal("1.1");
+      }
+      const head = await request(srv.url + "/p/version", { method: "HEAD" });
+      expect(head.headers["content-length"]).to.equal("3");
+      expect(head.body.length).to.equal(0);
       await rollback({ root, project: "p", version: "1.0" });
       try {
-        const changed = await request(srv.url + "/p/version", { headers: { "If-None-Match": etag } });
+        const changed = await request(srv.url + "/p/version");
         expect(changed.status).to.equal(200);
         expect(changed.body.toString()).to.equal("1.0");
-        expect(changed.headers.etag).not.to.equal(etag);
+        expect(changed.headers.etag).to.equal(undefined);
       } finally {
         await rollback({ root, project: "p", version: "1.1" });
       }

@@ -1,6 +1,9 @@
 // `serve`: a static development server for releases, with optional Basic auth and
 // TLS, that logs every request and, for device checks of <project>/version, the
 // identity headers the device sent (formats.H_VERSION, H_BOARD, H_FIRMWARE, H_ID).
+// Every board asks <project>/version at every boot and check, so that answer is kept
+// small, as in the nginx config (tools/nginx.ts): a full 200 with Content-Length and
+// Cache-Control only (no ETag, Last-Modified, Accept-Ranges or Content-Type).
 import * as http from "node:http";
 import * as https from "node:https";
 import { promises as fsp } from "node:fs";
@@ -82,6 +85,11 @@ export function logEntry(req: http.IncomingMessage, status: number, time = new D
   return e;
 }
 
+// The version file of a project, as nginx's `location ~ "/version$"`.
+function isVersionFile(rel: string): boolean {
+  return rel == "version" || rel.endsWith("/version");
+}
+
 export async function serve(opts: ServeOptions): Promise<ServeHandle> {
   if (!opts.root) fail(E_OPTS, "no root given");
   let root: string;
@@ -104,7 +112,7 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
     if (opts.user !== undefined && !authorized(req, opts.user, opts.password!)) {
       return sendText(res, 401, "Unauthorized", { "WWW-Authenticate": challenge() });
     }
-    serveStatic(req, res, { root }).catch(() => {
+    serveStatic(req, res, { root, lean: isVersionFile }).catch(() => {
       if (!res.headersSent) sendText(res, 500, "Internal server error");
       else res.destroy();
     });

@@ -29,7 +29,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { Flash, PowerCut, StorageError, type FlashOp } from './flash.ts';
 import { parseLiberal, stringifyCompact } from './json.ts';
-import { bytesToLatin1, crc32, errorText, formatValue, isArrayBuffer, isView, iterateBytes, latin1, toBytes } from './values.ts';
+import { bytesToLatin1, crc32, errorText, flatBytes, formatValue, isArrayBuffer, isView, iterateBytes, latin1, toBytes } from './values.ts';
 import { prepareCode } from './syntax.ts';
 import { createHttp, urlParse, type HttpHost } from './http.ts';
 
@@ -664,7 +664,7 @@ export class Board {
         board.kick();
         throw new RebootSignal();
       }),
-      CRC32: fn((v: unknown) => crc32(iterateBytes(v) ?? [])),
+      CRC32: fn((v: unknown) => crc32(flatBytes(v) ?? [])),
       toString: fn((...a: unknown[]) => bytesToLatin1(Uint8Array.from(iterateBytes(a.length === 1 ? a[0] : a) ?? []))),
       toUint8Array: fn((...a: unknown[]) => new g.Uint8Array(ab(Uint8Array.from(iterateBytes(a.length === 1 ? a[0] : a) ?? [])))),
       toArrayBuffer: fn((v: unknown) => ab(latin1(String(v)))),
@@ -835,7 +835,7 @@ export class Board {
     const algo: Record<string, string> = { SHA1: 'sha1', SHA224: 'sha224', SHA256: 'sha256', SHA384: 'sha384', SHA512: 'sha512' };
     for (const h of this.profile.ota.hashes) {
       const a = algo[h];
-      if (a) c[h] = fn((v: unknown) => ab(createHash(a).update(Uint8Array.from(iterateBytes(v) ?? [])).digest()));
+      if (a) c[h] = fn((v: unknown) => ab(createHash(a).update(flatBytes(v) ?? new Uint8Array(0)).digest()));
     }
     const o = new this.session!.g.Object();
     Object.assign(o, c);

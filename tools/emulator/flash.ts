@@ -96,8 +96,10 @@ export function nameString(raw: Buffer): string {
 export class Flash {
   readonly storageBytes: number;
   readonly pageSize: number;
-  /** raw flash contents; tests may inspect but should not write */
-  bytes: Uint8Array;
+  /** raw flash contents; tests may inspect but should not write (assigning a new array is fine) */
+  get bytes(): Uint8Array { return this.mem; }
+  set bytes(b: Uint8Array) { this.mem = b; this.invalidate(); }
+  private mem!: Uint8Array;
   counters: FlashCounters = Flash.zeroCounters();
   /** mutation ops attempted since creation (or `resetCounters`), including the one that cut */
   opCount = 0;
@@ -105,6 +107,16 @@ export class Flash {
   onMessage: (line: string) => void = () => {};
   /** called once when the armed power cut fires */
   onPowerCut: (op: FlashOp) => void = () => {};
+
+  /**
+   * The file table as last walked, and the first entry per 28 raw name bytes (latin1 key),
+   * so that a Storage call costs the bytes it touches, not a walk of every header. Only the
+   * header area changes the table (header writes, delete marks, compaction, eraseAll,
+   * restore), and each of those drops the cache; data writes stay inside their file.
+   */
+  private table: FileEntry[] | null = null;
+  private index: Map<string, FileEntry> | null = null;
+  private tableEnd = 0;
 
   private cutAt = 0; // opCount value at which the power dies (0 = not armed)
   private cutMid = false;
@@ -186,18 +198,26 @@ export class Flash {
   // ---------------------------------------------------------------- low level
 
   private u32(addr: number): number {
-    const b = this.bytes;
+    const b = this.mem;
     return (b[addr] | (b[addr + 1] << 8) | (b[addr + 2] << 16) | (b[addr + 3] << 24)) >>> 0;
   }
 
   /** NOR flash semantics: programming can only clear bits. */
   private program(addr: number, data: Uint8Array): void {
-    for (let i = 0; i < data.length; i++) this.bytes[addr + i] &= data[i];
+    const m = this.mem;
+    for (let i = 0; i < data.length; i++) m[addr + i] &= data[i];
   }
 
   /** Walk the file table in flash order (trash included). */
   entries(): FileEntry[] {
+    return this.walk().map((e) => ({ ...e, name: Buffer.from(e.name) }));
+  }
+
+  /** The cached table (shared entries: internal use only, do not mutate). */
+  private walk(): FileEntry[] {
+    if (this.table) return this.table;
     const out: FileEntry[] = [];
+    const index = new Map<string, FileEntry>();
     let addr = 0;
     while (addr + HEADER_BYTES <= this.storageBytes) {
       const word = this.u32(addr);
@@ -205,26 +225,40 @@ export class Flash {
       const size = word & 0xffffff;
       const name = Buffer.from(this.bytes.subarray(addr + 4, addr + HEADER_BYTES));
       const trash = name[0] === 0 && name[1] === 0 && name[2] === 0 && name[3] === 0;
-      out.push({ addr, size, flags: word >>> 24, name, trash });
+      const e = { addr, size, flags: word >>> 24, name, trash };
+      out.push(e);
+      const key = name.toString('latin1');
+      if (!index.has(key)) index.set(key, e); // the first match in flash order, as jsfFindFile
       addr += HEADER_BYTES + align(size);
     }
+    this.table = out;
+    this.index = index;
+    const last = out[out.length - 1];
+    this.tableEnd = last ? last.addr + HEADER_BYTES + align(last.size) : 0;
     return out;
   }
 
+  /** The header area changed: the next lookup walks the table again. */
+  private invalidate(): void {
+    this.table = null;
+    this.index = null;
+  }
+
   /** Address just after the last file (start of the free tail). */
-  private endAddr(list = this.entries()): number {
-    const last = list[list.length - 1];
-    return last ? last.addr + HEADER_BYTES + align(last.size) : 0;
+  private endAddr(): number {
+    this.walk();
+    return this.tableEnd;
   }
 
   /** Byte-exact name match, as jsfFindFile: trash only matches a name that is itself zeroed. */
   find(name: string): FileEntry | undefined {
-    const want = nameBytes(name);
-    return this.entries().find((e) => e.name.equals(want));
+    this.walk();
+    return this.index!.get(nameBytes(name).toString('latin1'));
   }
 
   private isErased(addr: number, len: number): boolean {
-    for (let i = 0; i < len; i++) if (this.bytes[addr + i] !== 0xff) return false;
+    const m = this.mem;
+    for (let i = 0; i < len; i++) if (m[addr + i] !== 0xff) return false;
     return true;
   }
 
@@ -233,6 +267,7 @@ export class Flash {
     const h = Buffer.alloc(HEADER_BYTES);
     h.writeUInt32LE(((flags & 0xff) << 24 | (size & 0xffffff)) >>> 0, 0);
     name.copy(h, 4);
+    this.invalidate();
     this.program(addr, h);
     this.counters.flashWrites++;
     this.counters.bytesWritten += HEADER_BYTES;
@@ -252,6 +287,7 @@ export class Flash {
 
   private markDeleted(e: FileEntry): void {
     this.beginOp('delete');
+    this.invalidate();
     this.program(e.addr + 4, new Uint8Array(4)); // zero the first 4 name bytes
     this.counters.flashWrites++;
     this.counters.deletes++;
@@ -287,7 +323,8 @@ export class Flash {
 
   private equalContent(e: FileEntry, data: Uint8Array): boolean {
     const at = e.addr + HEADER_BYTES;
-    for (let i = 0; i < data.length; i++) if (this.bytes[at + i] !== data[i]) return false;
+    const m = this.mem;
+    for (let i = 0; i < data.length; i++) if (m[at + i] !== data[i]) return false;
     return true;
   }
 
@@ -295,21 +332,25 @@ export class Flash {
   private createFile(name: Buffer, size: number): FileEntry {
     if (size > 0xffffff) throw new StorageError('Unable to find or create file');
     const need = HEADER_BYTES + align(size);
-    let list = this.entries();
-    let end = this.endAddr(list);
+    let end = this.endAddr();
     if (end + need > this.storageBytes) {
-      const trash = list.filter((e) => e.trash).reduce((n, e) => n + HEADER_BYTES + align(e.size), 0);
+      const trash = this.walk().filter((e) => e.trash).reduce((n, e) => n + HEADER_BYTES + align(e.size), 0);
       if (this.storageBytes - end + trash < need) throw new StorageError('Unable to find or create file');
       this.compact(true);
-      list = this.entries();
-      end = this.endAddr(list);
+      end = this.endAddr();
     }
     this.writeHeader(end, size, 0, name);
     return { addr: end, size, flags: 0, name, trash: false };
   }
 
-  /** Raw bytes of a file; undefined if missing. */
+  /** Raw bytes of a file (a copy); undefined if missing. */
   readBytes(name: string, offset = 0, length = 0): Buffer | undefined {
+    const v = this.view(name, offset, length);
+    return v && Buffer.from(v);
+  }
+
+  /** The bytes Storage.read would return, as a view into flash (no copy); undefined if missing. */
+  private view(name: string, offset: number, length: number): Uint8Array | undefined {
     const f = this.find(name);
     if (!f) return undefined;
     offset = Math.max(0, Math.floor(Number(offset) || 0));
@@ -317,12 +358,13 @@ export class Flash {
     const start = Math.min(offset, f.size);
     const end = length > 0 ? Math.min(f.size, start + length) : f.size;
     const base = f.addr + HEADER_BYTES;
-    return Buffer.from(this.bytes.subarray(base + start, base + end));
+    return this.bytes.subarray(base + start, base + end);
   }
 
   /** Storage.read: a Latin-1 binary string, or undefined. */
   read(name: string, offset = 0, length = 0): string | undefined {
-    return this.readBytes(name, offset, length)?.toString('latin1');
+    const v = this.view(name, offset, length);
+    return v && Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
   }
 
   erase(name: string): void {
@@ -333,13 +375,14 @@ export class Flash {
   eraseAll(): void {
     this.beginOp('eraseAll');
     this.bytes.fill(0xff);
+    this.invalidate();
     this.counters.flashWrites++;
     this.counters.erases += Math.ceil(this.storageBytes / this.pageSize);
   }
 
   /** Names of live files in flash order (no regex filtering: that is the JS engine's job). */
   list(): string[] {
-    return this.entries().filter((e) => !e.trash).map((e) => nameString(e.name));
+    return this.walk().filter((e) => !e.trash).map((e) => nameString(e.name));
   }
 
   getFree(): number {
@@ -347,8 +390,8 @@ export class Flash {
   }
 
   getStats(): StorageStats {
-    const list = this.entries();
-    const end = this.endAddr(list);
+    const list = this.walk();
+    const end = this.endAddr();
     const s: StorageStats = {
       totalBytes: this.storageBytes, freeBytes: this.storageBytes - end,
       fileBytes: 0, fileCount: 0, trashBytes: 0, trashCount: 0,
@@ -368,9 +411,9 @@ export class Flash {
     void fromAuto;
     this.onMessage('Compacting...');
     this.beginOp('compact');
-    const list = this.entries();
+    const list = this.walk();
     const firstTrash = list.findIndex((e) => e.trash);
-    const oldEnd = this.endAddr(list);
+    const oldEnd = this.endAddr();
     const next = new Uint8Array(this.storageBytes).fill(0xff);
     let at = 0;
     for (const e of list) {
@@ -380,6 +423,7 @@ export class Flash {
       at += n;
     }
     this.bytes = next;
+    this.invalidate();
     this.counters.flashWrites++;
     this.counters.compactions++;
     if (firstTrash >= 0) {
@@ -391,7 +435,7 @@ export class Flash {
   /** Storage.hash: names and addresses, not contents (as the firmware does). */
   hash(filter?: (name: string) => boolean): number {
     let h = 0;
-    for (const e of this.entries()) {
+    for (const e of this.walk()) {
       if (e.trash) continue;
       const n = nameString(e.name);
       if (filter && !filter(n)) continue;
@@ -405,7 +449,7 @@ export class Flash {
 
   /** Live files with their contents, in flash order. */
   files(): { name: string; data: Buffer }[] {
-    return this.entries().filter((e) => !e.trash).map((e) => ({
+    return this.walk().filter((e) => !e.trash).map((e) => ({
       name: nameString(e.name),
       data: Buffer.from(this.bytes.subarray(e.addr + HEADER_BYTES, e.addr + HEADER_BYTES + e.size)),
     }));
@@ -457,5 +501,6 @@ export class Flash {
   restore(from: Flash): void {
     if (from.storageBytes !== this.storageBytes) throw new Error('restore: flash size mismatch');
     this.bytes = from.bytes.slice();
+    this.invalidate();
   }
 }

@@ -61,8 +61,22 @@ export function espruinoRegexPattern(pattern: string): string | undefined {
   return undefined;
 }
 
+// prepareCode is a pure function of the source, and a board parses the same module and boot
+// stage at every start: remember the last results (by the exact source text).
+const PREPARED = new Map<string, { code: string; error?: string }>();
+const PREPARED_MAX = 64;
+
 /** Check the syntax and apply Espruino's regex quirk to regex literals. */
 export function prepareCode(code: string): { code: string; error?: string } {
+  let r = PREPARED.get(code);
+  if (r) return { ...r };
+  r = prepareUncached(code);
+  if (PREPARED.size >= PREPARED_MAX) PREPARED.delete(PREPARED.keys().next().value!);
+  PREPARED.set(code, r);
+  return { ...r };
+}
+
+function prepareUncached(code: string): { code: string; error?: string } {
   const error = checkSyntax(code);
   if (error) return { code, error };
   const edits: { start: number; end: number; text: string }[] = [];

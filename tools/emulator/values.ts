@@ -15,7 +15,8 @@ export const isView = (v: unknown): v is ArrayBufferView =>
 
 export function latin1(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  // Node's latin1 encoder keeps the low byte of each UTF-16 unit: charCodeAt(i) & 0xff.
+  if (s.length) Buffer.from(out.buffer, out.byteOffset, out.byteLength).write(s, 'latin1');
   return out;
 }
 
@@ -42,6 +43,15 @@ export function iterateBytes(v: unknown): number[] | undefined {
     return false;
   };
   return walk(v) ? out : undefined;
+}
+
+/** iterateBytes as a Uint8Array, without a per-byte array for strings and binary data. */
+export function flatBytes(v: unknown): Uint8Array | undefined {
+  if (typeof v === 'string') return latin1(v);
+  if (isArrayBuffer(v)) return new Uint8Array(v);
+  if (isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  const arr = iterateBytes(v);
+  return arr ? Uint8Array.from(arr) : undefined;
 }
 
 export function toBytes(v: unknown): Uint8Array | undefined {

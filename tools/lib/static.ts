@@ -1,6 +1,8 @@
 // Static file responses for the dev server: files only (no directory listing), never
 // outside the root, always with Content-Length (Espruino needs it; never chunked),
 // single Range requests (206/416), ETag/If-None-Match and If-Modified-Since (304).
+// Files the caller marks `lean` (the version file every board polls) get a plain 200
+// with Content-Length and Cache-Control only, as tools/nginx.ts configures nginx.
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -69,6 +71,9 @@ function etagMatches(header: string, etag: string): boolean {
 
 export interface StaticOptions {
   root: string; // real path of the server root
+  // true for a path (relative to the root, "/"-separated) to answer with the fewest
+  // headers: always a full 200 (no validators, so no 304; no ranges), no Content-Type
+  lean?: (rel: string) => boolean;
 }
 
 // Answers a GET/HEAD request from files below `opts.root`.
@@ -100,6 +105,22 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, opt
     // Stat the open file, not the path: a release may rename a new file over it meanwhile.
     const st = await fh.stat();
     if (!st.isFile()) return sendText(res, 404, "Not found");
+    if (opts.lean?.(rel)) {
+      res.writeHead(200, { "Cache-Control": "no-cache", "Content-Length": String(st.size) });
+      if (req.method == "HEAD" || st.size == 0) {
+        res.end();
+        return;
+      }
+      // Small by design (a version string): one read, no stream.
+      const body = Buffer.alloc(st.size);
+      const { bytesRead } = await fh.read(body, 0, st.size, 0);
+      if (bytesRead != st.size) {
+        res.destroy(); // shrank under us: a short body would be an ESIZE on the board
+        return;
+      }
+      res.end(body);
+      return;
+    }
     const etag = `"${st.ino.toString(16)}-${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
     const headers: Record<string, string> = {
       ETag: etag,
