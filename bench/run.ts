@@ -12,7 +12,7 @@ import { serve } from "../tools/serve.ts";
 import type { BoardName } from "../tools/emulator/board.ts";
 import { loadProfile } from "../tools/emulator/board.ts";
 import { MemProbe, runDevice, payload, publish, board, room, OTA, MPOTA, bareDownload, type Updater, type UpdOpts } from "./device.ts";
-import { nginxAvailable, startNginx } from "./servers.ts";
+import { nginxAvailable, startNginx } from "../tools/nginx-run.ts";
 import { fleet, type FleetResult } from "./fleet.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -82,7 +82,7 @@ log("footprint done");
 const root = mkdtempSync(join(tmpdir(), "ota-bench-root-"));
 const dev = await serve({ root, user: USER, password: PASS, log: () => {} });
 const hasNginx = nginxAvailable();
-const ngx = hasNginx ? await startNginx(root, USER, PASS) : null;
+const ngx = hasNginx ? await startNginx({ root, user: USER, password: PASS }) : null;
 let projectN = 0;
 const newProject = () => `${PROJECT}${projectN++}`;
 

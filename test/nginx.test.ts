@@ -5,7 +5,7 @@
 // No nginx is a failure, not a skip: install it with .ci/run or apt-get install nginx.
 import { expect } from "chai";
 import { otaBoard, call, sampleApp, publish, newRoot, installed } from "./lib/device.ts";
-import { requireNginx, startNginx, type RunningNginx } from "./lib/nginx.ts";
+import { requireNginx, startNginx, type RunningNginx } from "../tools/nginx-run.ts";
 import { rollback } from "../tools/rollback.ts";
 import { selfSignedCert } from "../tools/lib/tls.ts";
 import type { Board, BoardName } from "../tools/emulator/board.ts";

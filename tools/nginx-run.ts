@@ -1,14 +1,20 @@
 // Runs the real nginx binary on a free loopback port with exactly the standalone config
 // that `espruino-ota nginx --standalone <prefix>` writes (writeNginxStandalone), in the
-// foreground (`daemon off`), its error log inside the prefix directory.
+// foreground (`daemon off`), its error log inside the prefix directory. Used by the
+// nginx tests and the bench.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeNginxStandalone, type NginxStandaloneOptions } from "../../tools/nginx.ts";
+import { writeNginxStandalone, type NginxStandaloneOptions } from "./nginx.ts";
 
 export const NGINX = process.env.NGINX ?? "nginx";
+
+/** Whether an nginx binary runs here. */
+export function nginxAvailable(): boolean {
+  return spawnSync(NGINX, ["-v"], { stdio: "ignore" }).status === 0;
+}
 
 /** Fails (never skips) when there is no nginx: the nginx tests are part of `npm test`. */
 export function requireNginx(): string {
