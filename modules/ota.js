@@ -1,53 +1,27 @@
 // modules/formats.ts
-var BOOT = ".boot0";
-var BOOT_COUNT = ".bootPowerOn";
-var STATE = ".otav";
-var JOURNAL = ".otaj";
-var STAGE = ".ota_";
-var PENDING = ".otan";
-var LAST_ERROR = ".otae";
-var COMPACT = ".otac";
-var MANIFEST_FILE = ".otam";
-var MAX_MANIFEST = 16384;
+
 function isStage(n) {
-    return n.indexOf(STAGE) == 0;
+    return n.indexOf(".ota_") == 0;
 }
-var MAX_NAME = 28;
-var MAX_VERSION = 64;
+
 var VERSION_RE = /^[A-Za-z0-9._+-]+$/;
 var LAYOUTS = [
     "prefix",
     "subdir"
 ];
-var E_OPTS = "EOPTS";
-var E_BUSY = "EBUSY";
-var E_NET = "ENET";
-var E_TIMEOUT = "ETIMEOUT";
-var E_HTTP = "EHTTP";
-var E_REDIRECT = "EREDIRECT";
-var E_VERSION = "EVERSION";
-var E_SIZE = "ESIZE";
-var E_NAME = "ENAME";
-var E_SPACE = "ENOSPC";
-var E_FLASH = "EFLASH";
-var E_MANIFEST = "EMANIFEST";
-var E_HASH = "EHASH";
-var E_SIG = "ESIG";
-var E_REJECTED = "EREJECTED";
-var MAX_REDIRECTS = 3;
-var DEFAULT_TIMEOUT = 5e3;
+
 function versionError(v) {
     if (!v) return "is empty";
-    if (v.length > MAX_VERSION) return "is longer than " + MAX_VERSION + " characters";
+    if (v.length > 64) return "is longer than " + 64 + " characters";
     if (!VERSION_RE.test(v)) return "may only hold A-Z a-z 0-9 . _ + -";
     return "";
 }
 function nameError(n) {
     if (typeof n != "string" || !n) return "is empty";
-    if (n.length > MAX_NAME) return "is longer than " + MAX_NAME + " characters";
+    if (n.length > 28) return "is longer than " + 28 + " characters";
     if (n.charAt(1) == ":") return "has ':' as its second character";
     if (n.indexOf("\n") >= 0) return "holds a newline";
-    if (n == BOOT || n == BOOT_COUNT || n.indexOf(".ota") == 0) return "is reserved for the updater";
+    if (n == ".boot0" || n == ".bootPowerOn" || n.indexOf(".ota") == 0) return "is reserved for the updater";
     return "";
 }
 function versionUrl(host, project) {
@@ -59,11 +33,7 @@ function filePath(project, ver, name, layout) {
 function fileUrl(host, project, ver, name, layout) {
     return host + "/" + filePath(project, ver, encodeURIComponent(name), layout);
 }
-var H_VERSION = "X-Ota-V";
-var H_BOARD = "X-Ota-B";
-var H_FIRMWARE = "X-Ota-F";
-var H_ID = "X-Ota-Id";
-var MANIFEST = "manifest.json";
+
 var HEX_RE = /^[0-9a-f]+$/;
 function hexError(v, n) {
     return typeof v != "string" || v.length != n || !HEX_RE.test(v);
@@ -104,47 +74,47 @@ function room(n) {
     return 32 + (n + 3 & ~3);
 }
 function state() {
-    return S.readJSON(STATE, 1) || {};
+    return S.readJSON(".otav", 1) || {};
 }
 function version() {
     return state().v;
 }
 function confirm() {
-    var p = S.read(PENDING) !== void 0;
-    if (p) S.erase(PENDING);
+    var p = S.read(".otan") !== void 0;
+    if (p) S.erase(".otan");
     return p;
 }
 function status() {
-    var st = state(), c = S.read(PENDING) || "";
+    var st = state(), c = S.read(".otan") || "";
     return {
         version: st.v,
         previous: st.p,
         pending: !!c,
         boots: c.length - c.split("\xFF").length + 1,
-        lastError: S.read(LAST_ERROR)
+        lastError: S.read(".otae")
     };
 }
 function prepare(o) {
-    if (!o || !o.host || !o.project) return fail(E_OPTS, "opts.host and opts.project are required");
-    if (!o.user != !o.password) return fail(E_OPTS, "give both opts.user and opts.password, or neither");
-    if (o.layout && LAYOUTS.indexOf(o.layout) < 0) return fail(E_OPTS, 'opts.layout must be "prefix" or "subdir"');
+    if (!o || !o.host || !o.project) return fail("EOPTS", "opts.host and opts.project are required");
+    if (!o.user != !o.password) return fail("EOPTS", "give both opts.user and opts.password, or neither");
+    if (o.layout && LAYOUTS.indexOf(o.layout) < 0) return fail("EOPTS", 'opts.layout must be "prefix" or "subdir"');
     if (o.reset && [
         "hard",
         "soft",
         "none"
-    ].indexOf(o.reset) < 0) return fail(E_OPTS, 'opts.reset must be "hard", "soft" or "none"');
+    ].indexOf(o.reset) < 0) return fail("EOPTS", 'opts.reset must be "hard", "soft" or "none"');
     var h = {};
     if (o.user) h.Authorization = "Basic " + btoa(o.user + ":" + o.password);
     var v = version();
-    if (v) h[H_VERSION] = v;
-    h[H_BOARD] = process.env.BOARD;
-    h[H_FIRMWARE] = process.env.VERSION;
-    if (typeof getSerial == "function") h[H_ID] = getSerial();
+    if (v) h["X-Ota-V"] = v;
+    h["X-Ota-B"] = process.env.BOARD;
+    h["X-Ota-F"] = process.env.VERSION;
+    if (typeof getSerial == "function") h["X-Ota-Id"] = getSerial();
     return {
         o: o,
         h: h,
         v: v,
-        t: o.timeout || DEFAULT_TIMEOUT
+        t: o.timeout || 5e3
     };
 }
 function get(c, u, head, data, done, hops) {
@@ -168,7 +138,7 @@ function get(c, u, head, data, done, hops) {
         stopTimer();
         timer = setTimeout(function() {
             timer = 0;
-            end(fail(E_TIMEOUT, "no data from " + u + " for " + c.t + " ms"));
+            end(fail("ETIMEOUT", "no data from " + u + " for " + c.t + " ms"));
         }, c.t);
     }
     var p = url.parse(u);
@@ -186,12 +156,12 @@ function get(c, u, head, data, done, hops) {
                     "307",
                     "308"
                 ].indexOf(st) < 0) {
-                    _$e = fail(E_HTTP, "HTTP " + st + " for " + u);
+                    _$e = fail("EHTTP", "HTTP " + st + " for " + u);
                     _$e.status = st;
                     return end(_$e);
                 }
                 for(k in h)if (k.toLowerCase() == "location") loc = h[k];
-                if (!loc || hops >= MAX_REDIRECTS) return end(fail(E_REDIRECT, "too many redirects, or none with a Location, at " + u));
+                if (!loc || hops >= 3) return end(fail("EREDIRECT", "too many redirects, or none with a Location, at " + u));
                 if (loc.charAt(0) == "/") loc = u.match(/^[a-z]+:\/\/[^\/]*/)[0] + loc;
                 return end();
             }
@@ -201,33 +171,33 @@ function get(c, u, head, data, done, hops) {
             res.on("data", function(d) {
                 if (over) return;
                 arm();
-                if (len >= 0 && n + d.length > len) return end(fail(E_SIZE, u + " sent more than its Content-Length of " + len));
+                if (len >= 0 && n + d.length > len) return end(fail("ESIZE", u + " sent more than its Content-Length of " + len));
                 _$e = data(d, n);
                 n += d.length;
                 if (_$e) end(_$e);
             });
             res.on("close", function() {
-                if (len >= 0 && n != len) return end(fail(E_SIZE, u + " ended after " + n + " of " + len + " bytes"));
+                if (len >= 0 && n != len) return end(fail("ESIZE", u + " ended after " + n + " of " + len + " bytes"));
                 end();
             });
         });
         req.on("error", function(e) {
-            if (e.code != -30848) end(fail(E_NET, (e.message || "error " + e.code) + " from " + u));
+            if (e.code != -30848) end(fail("ENET", (e.message || "error " + e.code) + " from " + u));
         });
     } catch (e) {
-        end(fail(E_NET, e.message + " (" + u + ")"));
+        end(fail("ENET", e.message + " (" + u + ")"));
     }
 }
 function latest(c, done) {
     var u = versionUrl(c.o.host, c.o.project), s = "";
     get(c, u, function() {}, function(d) {
         s += d;
-        if (s.length > 200) return fail(E_VERSION, "version file at " + u + " is too long");
+        if (s.length > 200) return fail("EVERSION", "version file at " + u + " is too long");
     }, function(err) {
         if (err) return done(err);
         s = s.trim();
         var why = versionError(s);
-        if (why) return done(fail(E_VERSION, "version file at " + u + " " + why + ': "' + s.substr(0, 64) + '"'));
+        if (why) return done(fail("EVERSION", "version file at " + u + " " + why + ': "' + s.substr(0, 64) + '"'));
         done(null, s);
     });
 }
@@ -239,7 +209,7 @@ function reset(o) {
 }
 function run(cb, job) {
     var p = new Promise(function(ok, no) {
-        if (busy) return no(fail(E_BUSY, "an update or check is already running"));
+        if (busy) return no(fail("EBUSY", "an update or check is already running"));
         busy = true;
         job(function(err, r) {
             busy = false;
@@ -275,7 +245,7 @@ function update(o, cb) {
         var files = o.files, i, why;
         for(i = 0; files && i < files.length; i++){
             why = nameError(files[i]) || (files.indexOf(files[i]) < i ? "is listed twice" : "");
-            if (why) return done(fail(E_NAME, 'file name "' + files[i] + '" ' + why));
+            if (why) return done(fail("ENAME", 'file name "' + files[i] + '" ' + why));
         }
         var C, H, HK = "crc32";
         try {
@@ -283,8 +253,8 @@ function update(o, cb) {
             H = C.SHA256 || C.SHA1;
             HK = C.SHA256 ? "sha256" : "sha1";
         } catch (e) {}
-        if (o.key && !H) return done(fail(E_OPTS, "this board has neither SHA-256 nor SHA-1, so it cannot check a signed release (opts.key)"));
-        var j = S.readJSON(JOURNAL, 1);
+        if (o.key && !H) return done(fail("EOPTS", "this board has neither SHA-256 nor SHA-1, so it cannot check a signed release (opts.key)"));
+        var j = S.readJSON(".otaj", 1);
         if (j && j.f) {
             done(null, {
                 updated: true,
@@ -313,7 +283,7 @@ function update(o, cb) {
         }
         function clean() {
             S.list().forEach(function(f) {
-                if (isStage(f) && (!keep || f.charAt(STAGE.length) == T)) S.erase(f);
+                if (isStage(f) && (!keep || f.charAt(".ota_".length) == T)) S.erase(f);
             });
         }
         function stop(err) {
@@ -324,8 +294,8 @@ function update(o, cb) {
             var free = S.getFree(), fs;
             if (free >= bytes) return;
             fs = S.getStats();
-            if (fs.freeBytes + fs.trashBytes >= bytes) S.write(COMPACT, "1");
-            return fail(E_SPACE, "release needs " + bytes + " bytes of Storage, " + free + " are free" + (fs.trashBytes ? "; Storage is compacted at the next boot" : "") + (keep && st.s ? "; keep: false drops the copy kept for a rollback" : ""));
+            if (fs.freeBytes + fs.trashBytes >= bytes) S.write(".otac", "1");
+            return fail("ENOSPC", "release needs " + bytes + " bytes of Storage, " + free + " are free" + (fs.trashBytes ? "; Storage is compacted at the next boot" : "") + (keep && st.s ? "; keep: false drops the copy kept for a rollback" : ""));
         }
         latest(c, function(err, v) {
             if (err) return done(err);
@@ -335,56 +305,56 @@ function update(o, cb) {
                 version: ver,
                 previous: st.p
             });
-            if (ver == st.x) return done(fail(E_REJECTED, ver + " was rolled back on this board (" + S.read(LAST_ERROR) + "); publish a new version"));
+            if (ver == st.x) return done(fail("EREJECTED", ver + " was rolled back on this board (" + S.read(".otae") + "); publish a new version"));
             try {
                 [
                     [
-                        BOOT,
+                        ".boot0",
                         '(function(){var e,r,t,a,o,i,n=".otav",f=".otaj",d=".ota_",s=".otan",c=".otae",g=".otac",u=require("Storage"),v=u.readJSON(n,1)||{},h=u.readJSON(f,1),p=u.read(s);if(h&&h.f||void 0===p||!(p.indexOf("E")>=0||p.indexOf("\\xff")<0)||(v.o?u.writeJSON(f,h={v:v.p,p:v.v,s:v.o,f:v.g,g:v.f,k:1,x:v.v,e:"rolled back "+v.v+" to "+v.p+": "+(p.indexOf("E")>=0?u.read(c):"started "+(p.length-1)+" times without confirm()")}):u.erase(s)),h&&h.f){for(e=0;e<h.f.length;e++)if(a=d+h.s+e,o=h.f[e],u.read(o)!==u.read(a))for(r=u.read(a).length,t=0;t<r;t+=256)u.write(o,u.read(a,t,256),t,r);for(e=0;h.g&&e<h.g.length;e++)h.f.indexOf(h.g[e])<0&&u.erase(h.g[e]);u.erase(s),h.m&&u.write(s,"b",0,h.m+1),h.e&&u.write(c,h.e),u.writeJSON(n,v={v:h.v,p:h.p,s:h.k?h.s:void 0,o:h.o,f:h.f,g:h.g,a:h.a,x:h.x}),u.erase(f)}u.erase(".otam"),u.list().forEach(function(e){r=e.charAt(5),0==e.indexOf(d)&&r!=v.s&&r!=v.o&&u.erase(e)}),void 0!==u.read(s)&&(i=function(r){if(void 0===(p=u.read(s)))return print("Uncaught "+r);u.write(c,"uncaught "+r),(e=p.indexOf("\\xff"))>=0&&u.write(s,"E",e),E.reboot()},process.on("uncaughtException",i),v.a&&setTimeout(function(){u.erase(s),process.removeListener("uncaughtException",i)},v.a)),void 0!==u.read(g)&&(u.erase(g),u.compact());})()'
                     ],
                     [
-                        BOOT_COUNT,
+                        ".bootPowerOn",
                         '(function(){var e=".otan",r=require("Storage"),a=r.read(e),i=void 0===a?-1:a.indexOf("\\xff");i>=0&&r.write(e,"b",i);})()'
                     ]
                 ].forEach(function(b) {
                     if (S.read(b[0]) != b[1]) S.write(b[0], b[1]);
                 });
             } catch (e) {
-                return done(fail(E_FLASH, "cannot write the boot stage: " + e.message));
+                return done(fail("EFLASH", "cannot write the boot stage: " + e.message));
             }
-            S.erase(PENDING);
+            S.erase(".otan");
             clean();
             plan();
         });
         function plan() {
-            var u = fileUrl(o.host, o.project, ver, MANIFEST, o.layout), ml = 0;
+            var u = fileUrl(o.host, o.project, ver, "manifest.json", o.layout), ml = 0;
             get(c, u, function(len) {
-                if (len <= 0 || len > MAX_MANIFEST) return fail(E_MANIFEST, u + " must be 1 to " + MAX_MANIFEST + " bytes, with a Content-Length");
+                if (len <= 0 || len > 16384) return fail("EMANIFEST", u + " must be 1 to " + 16384 + " bytes, with a Content-Length");
                 ml = len;
             }, function(d, at) {
                 try {
-                    S.write(MANIFEST_FILE, d, at, ml);
+                    S.write(".otam", d, at, ml);
                 } catch (e) {
-                    return fail(E_FLASH, "writing the manifest: " + e.message);
+                    return fail("EFLASH", "writing the manifest: " + e.message);
                 }
             }, function(err) {
-                if (!err) m = S.readJSON(MANIFEST_FILE, 1);
-                S.erase(MANIFEST_FILE);
+                if (!err) m = S.readJSON(".otam", 1);
+                S.erase(".otam");
                 if (err && err.status != "404") return done(err);
                 if (!err) {
                     why = manifestError(m) || (m.version != ver ? 'is for version "' + m.version + '"' : "");
-                    if (why) return done(fail(E_MANIFEST, u + " " + why));
+                    if (why) return done(fail("EMANIFEST", u + " " + why));
                     files = m.files.map(function(f) {
                         sizes.push(f.size);
                         return f.name;
                     });
                 }
                 if (o.key) {
-                    if (!m) return done(fail(E_SIG, "opts.key needs a signed release, and " + ver + " has no manifest"));
+                    if (!m) return done(fail("ESIG", "opts.key needs a signed release, and " + ver + " has no manifest"));
                     var sig = m[HK == "sha256" ? "sig" : "sig1"];
-                    if (!sig || sig != hmac(o.key, canonical(ver, m.files))) return done(fail(E_SIG, "the manifest of " + ver + (sig ? " has a wrong signature" : " is not signed") + "; nothing was installed"));
+                    if (!sig || sig != hmac(o.key, canonical(ver, m.files))) return done(fail("ESIG", "the manifest of " + ver + (sig ? " has a wrong signature" : " is not signed") + "; nothing was installed"));
                 }
-                if (!files || !files.length) return done(fail(E_OPTS, "release " + ver + " has no manifest, so opts.files must list its Storage files"));
+                if (!files || !files.length) return done(fail("EOPTS", "release " + ver + " has no manifest, so opts.files must list its Storage files"));
                 need = room(200 + 32 * files.length) + room(200);
                 var total = need;
                 for(i = 0; i < sizes.length; i++)total += 2 * room(sizes[i]);
@@ -395,10 +365,10 @@ function update(o, cb) {
         }
         function next() {
             if (k == files.length) return verify();
-            var name = STAGE + T + k, size = 0;
+            var name = ".ota_" + T + k, size = 0;
             get(c, fileUrl(o.host, o.project, ver, files[k], o.layout), function(len) {
-                if (len <= 0) return fail(E_SIZE, files[k] + ": the server must send a Content-Length, and the file must not be empty");
-                if (m && len != sizes[k]) return fail(E_SIZE, files[k] + " is " + len + " bytes on the server, the manifest says " + sizes[k]);
+                if (len <= 0) return fail("ESIZE", files[k] + ": the server must send a Content-Length, and the file must not be empty");
+                if (m && len != sizes[k]) return fail("ESIZE", files[k] + " is " + len + " bytes on the server, the manifest says " + sizes[k]);
                 need += room(len);
                 size = sizes[k] = len;
                 return space(need + room(len));
@@ -406,7 +376,7 @@ function update(o, cb) {
                 try {
                     S.write(name, d, at, size);
                 } catch (e) {
-                    return fail(E_FLASH, "writing " + files[k] + ": " + e.message);
+                    return fail("EFLASH", "writing " + files[k] + ": " + e.message);
                 }
                 if (o.onProgress) o.onProgress(files[k], at + d.length, size);
             }, function(err) {
@@ -417,19 +387,19 @@ function update(o, cb) {
         }
         function verify() {
             for(i = 0; i < files.length; i++){
-                var d = S.read(STAGE + T + i), want, got;
-                if (!d || d.length != sizes[i]) return stop(fail(E_HASH, files[i] + " was not stored whole"));
+                var d = S.read(".ota_" + T + i), want, got;
+                if (!d || d.length != sizes[i]) return stop(fail("EHASH", files[i] + " was not stored whole"));
                 if (m) {
                     want = m.files[i][HK];
                     got = H ? hex(H(d)) : E.CRC32(d);
-                    if (got != want) return stop(fail(E_HASH, files[i] + ": " + HK + " of the download is " + got + ", the manifest says " + want + "; nothing was installed"));
+                    if (got != want) return stop(fail("EHASH", files[i] + ": " + HK + " of the download is " + got + ", the manifest says " + want + "; nothing was installed"));
                 }
             }
             commit();
         }
         function commit() {
             try {
-                S.writeJSON(JOURNAL, {
+                S.writeJSON(".otaj", {
                     v: ver,
                     p: c.v,
                     s: T,
@@ -442,8 +412,8 @@ function update(o, cb) {
                     a: o.confirmAfter === void 0 ? 6e4 : o.confirmAfter
                 });
             } catch (e) {
-                S.erase(JOURNAL);
-                return stop(fail(E_FLASH, "cannot write the install journal: " + e.message));
+                S.erase(".otaj");
+                return stop(fail("EFLASH", "cannot write the install journal: " + e.message));
             }
             done(null, {
                 updated: true,

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { parse } from "acorn";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildModules, MODULES, type BuiltModules } from "../tools/build.ts";
+import { buildModules, inlineConstants, MODULES, type BuiltModules } from "../tools/build.ts";
 import { es5Problems } from "./lib/es5-check.ts";
 
 describe("device module build", function () {
@@ -64,5 +64,22 @@ describe("ES5 checker", () => {
   }
   it("accepts calls to functions declared earlier, or from inside functions", () => {
     expect(es5Problems("function f(){ return g(); } function g(){ return 1; } f();")).to.deep.equal([]);
+  });
+});
+
+describe("constant inlining (module-level constants cost RAM on the board)", () => {
+  it("puts literals in place of UPPER_CASE constants and drops their declarations", () => {
+    const out = inlineConstants('var STATE = ".otav", n = 1;\nfunction f(S) { return S.read(STATE) + n; }\nexports.f = f;');
+    expect(out).to.contain('S.read(".otav")').and.contain("var n = 1;");
+    expect(out).not.to.contain("STATE");
+  });
+  it("leaves property names, shadowed names, reassigned names and regexes alone", () => {
+    const src = 'var A = "a", B = "b", R = /x/;\nfunction f(o, B) { o.A = {A: A}; return B + R.test(o); }\nA = "c";';
+    const out = inlineConstants(src);
+    expect(out).to.contain("o.A = {A: A}").and.contain('var A = "a", B = "b", R = /x/;');
+  });
+  it("left no module-level string constants in the built module", async () => {
+    const m = await buildModules();
+    expect(m.otaMin).not.to.match(/^var [a-zA-Z$_]+="/);
   });
 });

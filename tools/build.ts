@@ -7,6 +7,7 @@
 // Route known to load on Espruino: tsup (swc) at target es5, then terser --ecma 5.
 import { build } from "tsup";
 import { minify } from "terser";
+import { parse } from "acorn";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -55,6 +56,52 @@ async function es5(entry: string, define: Record<string, string> = {}): Promise<
   }
 }
 
+// A module-level `var` stays in RAM while the app runs (a name and a value, 2-3 JsVars
+// on Espruino), but a literal inside a function costs nothing until that code runs.
+// So the constants that formats.ts shares with the tools (UPPER_CASE vars holding a
+// string or number literal, never assigned again) are put back in place of their names.
+export function inlineConstants(code: string): string {
+  type N = { type: string; start: number; end: number; [k: string]: any };
+  const ast = parse(code, { ecmaVersion: 5 }) as unknown as N;
+  const consts = new Map<string, { text: string; decl: N; stmt: N }>();
+  for (const stmt of ast.body as N[]) {
+    if (stmt.type !== "VariableDeclaration") continue;
+    for (const d of stmt.declarations as N[]) {
+      const lit = d.init && d.init.type === "Literal" && !d.init.regex && d.init;
+      if (lit && /^[A-Z][A-Z0-9_]*$/.test(d.id.name)) consts.set(d.id.name, { text: code.slice(lit.start, lit.end), decl: d, stmt });
+    }
+  }
+  const refs: N[] = [];
+  const visit = (n: N, parent?: N) => {
+    if (n.type === "Identifier" && consts.has(n.name)) {
+      const declared = parent && ((parent.type === "VariableDeclarator" && parent.id === n) || /Function/.test(parent.type));
+      const assigned = parent && parent.type === "AssignmentExpression" && parent.left === n;
+      const property = parent && !parent.computed && ((parent.type === "MemberExpression" && parent.property === n) || (parent.type === "Property" && parent.key === n));
+      if ((declared && parent!.id !== consts.get(n.name)!.decl.id) || assigned) consts.delete(n.name); // shadowed or changed: leave it
+      else if (!declared && !property) refs.push(n);
+    }
+    for (const k of Object.keys(n)) {
+      const v = n[k];
+      if (Array.isArray(v)) v.forEach((c) => c && typeof c.type === "string" && visit(c, n));
+      else if (v && typeof v.type === "string") visit(v, n);
+    }
+  };
+  visit(ast);
+  const edits: { start: number; end: number; text: string }[] = refs
+    .filter((r) => consts.has(r.name))
+    .map((r) => ({ start: r.start, end: r.end, text: consts.get(r.name)!.text }));
+  // Drop the declarations: a whole statement when all its declarators go.
+  const stmts = new Set([...consts.values()].map((c) => c.stmt));
+  for (const stmt of stmts) {
+    const keep = (stmt.declarations as N[]).filter((d) => !consts.has(d.id.name));
+    edits.push({ start: stmt.start, end: stmt.end, text: keep.length ? "var " + keep.map((d) => code.slice(d.start, d.end)).join(", ") + ";" : "" });
+  }
+  edits.sort((a, b) => b.start - a.start);
+  let out = code;
+  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return out.replace(/^\n+/gm, (m) => (m.length > 1 ? "\n" : m));
+}
+
 async function small(code: string): Promise<string> {
   // toplevel: a module's and the boot stage's top level are function scopes on Espruino,
   // so their names can be shortened too.
@@ -72,9 +119,10 @@ function stage(code: string): string {
 }
 
 export async function buildModules(): Promise<BuiltModules> {
+  // The boot stages' top level is a function scope (stage()), freed once they ran.
   const boot = stage(await small(await es5("boot.ts")));
   const count = stage(await small(await es5("count.ts")));
-  const ota = await es5("ota.ts", { __BOOT__: JSON.stringify(boot), __COUNT__: JSON.stringify(count) });
+  const ota = inlineConstants(await es5("ota.ts", { __BOOT__: JSON.stringify(boot), __COUNT__: JSON.stringify(count) }));
   return { ota, otaMin: await small(ota), boot, count };
 }
 
