@@ -41,7 +41,9 @@ if (j && j.f) {
     if (S.read(to) !== S.read(from)) {
       n = S.read(from).length;
       // 256-byte pieces: no larger than an HTTP chunk, so the download sets the RAM peak.
-      for (o = 0; o < n; o += 256) S.write(to, S.read(from, o, 256), o, n);
+      // E.toString copies each piece to RAM: on ESP boards Storage.read points into
+      // memory-mapped flash, which the SDK's flash write cannot take as its source.
+      for (o = 0; o < n; o += 256) S.write(to, E.toString(S.read(from, o, 256)), o, n);
     }
   }
   for (i = 0; j.g && i < j.g.length; i++) if (j.f.indexOf(j.g[i]) < 0) S.erase(j.g[i]);
