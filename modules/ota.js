@@ -307,18 +307,8 @@ function update(o, cb) {
             });
             if (ver == st.x) return done(fail("EREJECTED", ver + " was rolled back on this board (" + S.read(".otae") + "); publish a new version"));
             try {
-                [
-                    [
-                        ".boot0",
-                        '(function(){var e,r,t,a,o,i,n=".otav",f=".otaj",d=".ota_",s=".otan",c=".otae",g=".otac",u=require("Storage"),v=u.readJSON(n,1)||{},h=u.readJSON(f,1),p=u.read(s);if(h&&h.f||void 0===p||!(p.indexOf("E")>=0||p.indexOf("\\xff")<0)||(v.o?u.writeJSON(f,h={v:v.p,p:v.v,s:v.o,f:v.g,g:v.f,k:1,x:v.v,e:"rolled back "+v.v+" to "+v.p+": "+(p.indexOf("E")>=0?u.read(c):"started "+(p.length-1)+" times without confirm()")}):u.erase(s)),h&&h.f){for(e=0;e<h.f.length;e++)if(a=d+h.s+e,o=h.f[e],u.read(o)!==u.read(a))for(r=u.read(a).length,t=0;t<r;t+=256)u.write(o,E.toString(u.read(a,t,256)),t,r);for(e=0;h.g&&e<h.g.length;e++)h.f.indexOf(h.g[e])<0&&u.erase(h.g[e]);u.erase(s),h.m&&u.write(s,"b",0,h.m+1),h.e&&u.write(c,h.e),u.writeJSON(n,v={v:h.v,p:h.p,s:h.k?h.s:void 0,o:h.o,f:h.f,g:h.g,a:h.a,x:h.x}),u.erase(f)}u.erase(".otam"),u.list().forEach(function(e){r=e.charAt(5),0==e.indexOf(d)&&r!=v.s&&r!=v.o&&u.erase(e)}),void 0!==u.read(s)&&(i=function(r){if(void 0===(p=u.read(s)))return print("Uncaught "+r);u.write(c,"uncaught "+r),(e=p.indexOf("\\xff"))>=0&&u.write(s,"E",e),E.reboot()},process.on("uncaughtException",i),v.a&&setTimeout(function(){u.erase(s),process.removeListener("uncaughtException",i)},v.a)),void 0!==u.read(g)&&(u.erase(g),u.compact());})()'
-                    ],
-                    [
-                        ".bootPowerOn",
-                        '(function(){var e=".otan",r=require("Storage"),a=r.read(e),i=void 0===a?-1:a.indexOf("\\xff");i>=0&&r.write(e,"b",i);})()'
-                    ]
-                ].forEach(function(b) {
-                    if (S.read(b[0]) != b[1]) S.write(b[0], b[1]);
-                });
+                if (E.CRC32(S.read(".boot0") || "") != 796926922) S.write(".boot0", '(function(){var e,r,t,a,o,i,n=".otav",f=".otaj",d=".ota_",s=".otan",c=".otae",g=".otac",u=require("Storage"),v=u.readJSON(n,1)||{},h=u.readJSON(f,1),p=u.read(s);if(h&&h.f||void 0===p||!(p.indexOf("E")>=0||p.indexOf("\\xff")<0)||(v.o?u.writeJSON(f,h={v:v.p,p:v.v,s:v.o,f:v.g,g:v.f,k:1,x:v.v,e:"rolled back "+v.v+" to "+v.p+": "+(p.indexOf("E")>=0?u.read(c):"started "+(p.length-1)+" times without confirm()")}):u.erase(s)),h&&h.f){for(e=0;e<h.f.length;e++)if(a=d+h.s+e,o=h.f[e],u.read(o)!==u.read(a))for(r=u.read(a).length,t=0;t<r;t+=256)u.write(o,E.toString(u.read(a,t,256)),t,r);for(e=0;h.g&&e<h.g.length;e++)h.f.indexOf(h.g[e])<0&&u.erase(h.g[e]);u.erase(s),h.m&&u.write(s,"b",0,h.m+1),h.e&&u.write(c,h.e),u.writeJSON(n,v={v:h.v,p:h.p,s:h.k?h.s:void 0,o:h.o,f:h.f,g:h.g,a:h.a,x:h.x}),u.erase(f)}u.erase(".otam"),u.list().forEach(function(e){r=e.charAt(5),0==e.indexOf(d)&&r!=v.s&&r!=v.o&&u.erase(e)}),void 0!==u.read(s)&&(i=function(r){if(void 0===(p=u.read(s)))return print("Uncaught "+r);u.write(c,"uncaught "+r),(e=p.indexOf("\\xff"))>=0&&u.write(s,"E",e),E.reboot()},process.on("uncaughtException",i),v.a&&setTimeout(function(){u.erase(s),process.removeListener("uncaughtException",i)},v.a)),void 0!==u.read(g)&&(u.erase(g),u.compact());})()');
+                if (E.CRC32(S.read(".bootPowerOn") || "") != 1007158520) S.write(".bootPowerOn", '(function(){var e=".otan",r=require("Storage"),a=r.read(e),i=void 0===a?-1:a.indexOf("\\xff");i>=0&&r.write(e,"b",i);})()');
             } catch (e) {
                 return done(fail("EFLASH", "cannot write the boot stage: " + e.message));
             }

@@ -43,9 +43,11 @@ declare var btoa: (s: string) => string;
 declare var load: () => void;
 declare var process: any;
 declare var getSerial: any;
-// The boot stages' sources (.boot0, .bootPowerOn), minified and injected by tools/build.ts.
+// The boot stages' sources (.boot0, .bootPowerOn) and their CRC-32s, injected by tools/build.ts.
 declare var __BOOT__: string;
 declare var __COUNT__: string;
+declare var __BOOT_CRC__: number;
+declare var __COUNT_CRC__: number;
 
 var S = require("Storage");
 var busy = false;
@@ -308,11 +310,10 @@ function update(o: any, cb?: any) {
       if (ver == c.v) return done(null, { updated: false, version: ver, previous: st.p });
       if (ver == st.x) return done(fail(E_REJECTED, ver + " was rolled back on this board (" + S.read(LAST_ERROR) + "); publish a new version"));
       try {
-        // The boot stages' code as literals inside update(): a module-level string
-        // would stay in RAM for as long as the app runs.
-        [[BOOT, __BOOT__], [BOOT_COUNT, __COUNT__]].forEach(function (b) {
-          if (S.read(b[0]) != b[1]) S.write(b[0], b[1]);
-        });
+        // Compared by CRC, so the boot stages' code (literals here: a module-level string
+        // would stay in RAM while the app runs) is only built in RAM when it is written.
+        if (E.CRC32(S.read(BOOT) || "") != __BOOT_CRC__) S.write(BOOT, __BOOT__);
+        if (E.CRC32(S.read(BOOT_COUNT) || "") != __COUNT_CRC__) S.write(BOOT_COUNT, __COUNT__);
       } catch (e: any) {
         return done(fail(E_FLASH, "cannot write the boot stage: " + e.message));
       }

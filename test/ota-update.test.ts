@@ -148,3 +148,32 @@ describe("update: what the app sees", function () {
     expect((b.exec("ticks") as number) - before).to.be.greaterThan(5);
   });
 });
+
+describe("update: the boot stages", function () {
+  it("are written when missing or outdated, and left alone when current", async () => {
+    const root = newRoot();
+    const srv = await startOtaServer({ root });
+    try {
+      const { buildModules } = await import("../tools/build.ts");
+      const built = await buildModules();
+      const b = otaBoard("ESP32");
+      b.flash.writeFile(".boot0", "print('an older boot stage');");
+      b.powerOn();
+      const opts = { host: srv.url, project: "p", reset: "none" };
+      await publish(root, "p", "v1", { "app.js": "print(1)" });
+      expect((await call(b, "update", opts)).result).to.deep.include({ updated: true });
+      expect(b.flash.readFile(".boot0")!.toString("latin1")).to.equal(built.boot);
+      expect(b.flash.readFile(".bootPowerOn")!.toString("latin1")).to.equal(built.count);
+      const written: string[] = [];
+      b.probe = { write: (name) => written.push(name) };
+      await publish(root, "p", "v2", { "app.js": "print(2)" });
+      b.flash.erase(".otaj"); // stay on v1 staged: this case only looks at the boot stages
+      expect((await call(b, "update", opts)).result).to.deep.include({ updated: true, version: "v2" });
+      expect(written).to.include(".otaj");
+      expect(written).not.to.include(".boot0").and.not.to.include(".bootPowerOn");
+      expect(b.flash.readFile(".boot0")!.toString("latin1")).to.equal(built.boot);
+    } finally {
+      await srv.close();
+    }
+  });
+});

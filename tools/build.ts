@@ -8,6 +8,7 @@
 import { build } from "tsup";
 import { minify } from "terser";
 import { parse } from "acorn";
+import { crc32 } from "./lib/digest.ts";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -122,7 +123,11 @@ export async function buildModules(): Promise<BuiltModules> {
   // The boot stages' top level is a function scope (stage()), freed once they ran.
   const boot = stage(await small(await es5("boot.ts")));
   const count = stage(await small(await es5("count.ts")));
-  const ota = inlineConstants(await es5("ota.ts", { __BOOT__: JSON.stringify(boot), __COUNT__: JSON.stringify(count) }));
+  const crc = (code: string) => String(crc32(Buffer.from(code, "latin1")));
+  const ota = inlineConstants(await es5("ota.ts", {
+    __BOOT__: JSON.stringify(boot), __BOOT_CRC__: crc(boot),
+    __COUNT__: JSON.stringify(count), __COUNT_CRC__: crc(count),
+  }));
   return { ota, otaMin: await small(ota), boot, count };
 }
 
