@@ -665,7 +665,10 @@ export class Board {
         throw new RebootSignal();
       }),
       CRC32: fn((v: unknown) => crc32(flatBytes(v) ?? [])),
-      toString: fn((...a: unknown[]) => bytesToLatin1(Uint8Array.from(iterateBytes(a.length === 1 ? a[0] : a) ?? []))),
+      // One string in, the same 8-bit string out (the firmware makes a flat copy; JS
+      // strings are immutable, so returning it is the same to the device and fast).
+      toString: fn((...a: unknown[]) => a.length === 1 && typeof a[0] === 'string' ? a[0].replace(/[^\x00-\xff]/g, (c) => String.fromCharCode(c.charCodeAt(0) & 0xff))
+        : bytesToLatin1(Uint8Array.from(iterateBytes(a.length === 1 ? a[0] : a) ?? []))),
       toUint8Array: fn((...a: unknown[]) => new g.Uint8Array(ab(Uint8Array.from(iterateBytes(a.length === 1 ? a[0] : a) ?? [])))),
       toArrayBuffer: fn((v: unknown) => ab(latin1(String(v)))),
       toJS: fn((v: unknown) => stringifyCompact(v)),
