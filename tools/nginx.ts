@@ -3,7 +3,7 @@
 // prefix directory (`nginx -p <dir> -c <dir>/nginx.conf -e <dir>/error.log`).
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
-import { H_VERSION, H_BOARD, H_FIRMWARE, H_ID, E_OPTS } from "../modules/formats.ts";
+import { H_VERSION, H_BOARD, H_FIRMWARE, H_ID, E_OPTS, VERSION_FILE } from "../modules/formats.ts";
 import { fail } from "./lib/errors.ts";
 import { writeFileAtomic } from "./lib/atomic.ts";
 import { htpasswdLine, type HtpasswdScheme } from "./lib/htpasswd.ts";
@@ -95,7 +95,7 @@ export function nginxConfig(opts: NginxOptions): string {
     "# same second as the old, with the same length, would otherwise get a 304.",
     "# Every board asks this at every boot and check, so the answer is kept small:",
     "# no validators, no Accept-Ranges, no Content-Type (devices read the body as is).",
-    'location ~ "/version$" {',
+    `location ~ "/${VERSION_FILE}$" {`,
     '    default_type "";',
     "    etag off;",
     "    if_modified_since off;",

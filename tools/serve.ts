@@ -9,7 +9,7 @@ import * as https from "node:https";
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import type { AddressInfo } from "node:net";
-import { H_VERSION, H_BOARD, H_FIRMWARE, H_ID, E_OPTS } from "../modules/formats.ts";
+import { H_VERSION, H_BOARD, H_FIRMWARE, H_ID, E_OPTS, VERSION_FILE } from "../modules/formats.ts";
 import { fail } from "./lib/errors.ts";
 import { authorized, challenge } from "./lib/auth.ts";
 import { serveStatic, sendText, requestPath } from "./lib/static.ts";
@@ -60,9 +60,11 @@ function header(req: http.IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v.join(", ") : v;
 }
 
+const VERSION_PATH = new RegExp("^/(.+)/" + VERSION_FILE + "$");
+
 export function logEntry(req: http.IncomingMessage, status: number, time = new Date()): ServeLogEntry {
   const p = requestPath(req) ?? req.url ?? "";
-  const m = /^\/(.+)\/version$/.exec(p);
+  const m = VERSION_PATH.exec(p);
   const e: ServeLogEntry = {
     time: time.toISOString(),
     remote: req.socket.remoteAddress ?? "-",
@@ -87,7 +89,7 @@ export function logEntry(req: http.IncomingMessage, status: number, time = new D
 
 // The version file of a project, as nginx's `location ~ "/version$"`.
 function isVersionFile(rel: string): boolean {
-  return rel == "version" || rel.endsWith("/version");
+  return rel == VERSION_FILE || rel.endsWith("/" + VERSION_FILE);
 }
 
 export async function serve(opts: ServeOptions): Promise<ServeHandle> {

@@ -1,7 +1,7 @@
 // Maps the URL paths of formats.ts (filePath, version file) onto files below a server
 // root, refusing anything that would land outside it.
 import * as path from "node:path";
-import { filePath, MANIFEST, E_NAME, E_OPTS, E_VERSION, LAYOUTS } from "../../modules/formats.ts";
+import { filePath, MANIFEST, VERSION_FILE, E_NAME, E_OPTS, E_VERSION, LAYOUTS } from "../../modules/formats.ts";
 import { fail } from "./errors.ts";
 
 export type Layout = "prefix" | "subdir";
@@ -60,5 +60,5 @@ export function releasePaths(root: string, project: string, version: string, nam
 }
 
 export function versionFile(root: string, project: string): string {
-  return localPath(root, project + "/version");
+  return localPath(root, project + "/" + VERSION_FILE);
 }

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { relPathError } from "./paths.ts";
 import { TMP_PREFIX } from "./atomic.ts";
+import { VERSION_FILE } from "../../modules/formats.ts";
 
 const TYPES: Record<string, string> = {
   ".js": "application/javascript",
@@ -18,7 +19,7 @@ const TYPES: Record<string, string> = {
 };
 
 export function contentType(file: string): string {
-  if (path.basename(file) == "version") return "text/plain; charset=utf-8";
+  if (path.basename(file) == VERSION_FILE) return "text/plain; charset=utf-8";
   return TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream";
 }
 
