@@ -80,9 +80,12 @@ export function nameError(n: string): string {
   return "";
 }
 
+// <project>/VERSION_FILE names the live release: the one switch for the whole fleet.
+export var VERSION_FILE = "version";
+
 // URL of the version file.
 export function versionUrl(host: string, project: string): string {
-  return host + "/" + project + "/version";
+  return host + "/" + project + "/" + VERSION_FILE;
 }
 
 // Path of one file of a release below the server root, in either of micropython_ota's

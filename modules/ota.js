@@ -24,8 +24,9 @@ function nameError(n) {
     if (n == ".boot0" || n == ".bootPowerOn" || n.indexOf(".ota") == 0) return "is reserved for the updater";
     return "";
 }
+
 function versionUrl(host, project) {
-    return host + "/" + project + "/version";
+    return host + "/" + project + "/" + "version";
 }
 function filePath(project, ver, name, layout) {
     return project + "/" + ver + (layout == "subdir" ? "/" : "_") + name;
@@ -105,7 +106,7 @@ function prepare(o) {
     ].indexOf(o.reset) < 0) return fail("EOPTS", 'opts.reset must be "hard", "soft" or "none"');
     var h = {};
     if (o.user) h.Authorization = "Basic " + btoa(o.user + ":" + o.password);
-    var v = version();
+    var st = state(), v = st.v;
     if (v) h["X-Ota-V"] = v;
     h["X-Ota-B"] = process.env.BOARD;
     h["X-Ota-F"] = process.env.VERSION;
@@ -113,6 +114,7 @@ function prepare(o) {
     return {
         o: o,
         h: h,
+        st: st,
         v: v,
         t: o.timeout || 5e3
     };
@@ -229,7 +231,7 @@ function check(o, cb) {
         latest(c, function(err, l) {
             if (err) return done(err);
             var r = {
-                available: l != c.v && l != state().x,
+                available: l != c.v && l != c.st.x,
                 installed: c.v,
                 latest: l
             };
@@ -264,7 +266,7 @@ function update(o, cb) {
             return reset(o);
         }
         var ver, m, sizes = [], k = 0, need;
-        var st = state(), T = st.s == "a" ? "b" : "a", keep = o.keep !== false;
+        var st = c.st, T = st.s == "a" ? "b" : "a", keep = o.keep !== false;
         var maxBoots = o.maxBoots === void 0 ? 3 : o.maxBoots;
         function hex(ab) {
             var u = new Uint8Array(ab), h = "";

@@ -88,7 +88,8 @@ function status() {
 }
 
 // Checks opts once and builds what every request needs.
-// Returns an Error, or the request context {o: opts, h: headers, v: installed, t: timeout}.
+// Returns an Error, or the request context {o: opts, h: headers, st: STATE record,
+// v: installed version, t: timeout}.
 function prepare(o: any) {
   if (!o || !o.host || !o.project) return fail(E_OPTS, "opts.host and opts.project are required");
   if (!o.user != !o.password) return fail(E_OPTS, "give both opts.user and opts.password, or neither");
@@ -96,12 +97,12 @@ function prepare(o: any) {
   if (o.reset && ["hard", "soft", "none"].indexOf(o.reset) < 0) return fail(E_OPTS, "opts.reset must be \"hard\", \"soft\" or \"none\"");
   var h: any = {};
   if (o.user) h.Authorization = "Basic " + btoa(o.user + ":" + o.password);
-  var v = version();
+  var st = state(), v = st.v;
   if (v) h[H_VERSION] = v;
   h[H_BOARD] = process.env.BOARD;
   h[H_FIRMWARE] = process.env.VERSION;
   if (typeof getSerial == "function") h[H_ID] = getSerial();
-  return { o: o, h: h, v: v, t: o.timeout || DEFAULT_TIMEOUT };
+  return { o: o, h: h, st: st, v: v, t: o.timeout || DEFAULT_TIMEOUT };
 }
 
 // Transport: GET url and stream the body. Nothing else touches http.
@@ -224,7 +225,7 @@ function check(o: any, cb?: any) {
     if (!c.o) return done(c);
     latest(c, function (err: any, l: string) {
       if (err) return done(err);
-      var r = { available: l != c.v && l != state().x, installed: c.v, latest: l };
+      var r = { available: l != c.v && l != c.st.x, installed: c.v, latest: l };
       done(null, r);
       if (r.available) reset(o);
     });
@@ -261,7 +262,7 @@ function update(o: any, cb?: any) {
     // The release is staged into the copy set the running release does not use; with
     // keep, that staged set stays as this release's copy, and the running release's
     // set stays too, so that the boot stage can roll back to it.
-    var st = state(), T = st.s == "a" ? "b" : "a", keep = o.keep !== false;
+    var st = c.st, T = st.s == "a" ? "b" : "a", keep = o.keep !== false;
     var maxBoots = o.maxBoots === undefined ? 3 : o.maxBoots;
 
     function hex(ab: any) {
