@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Board, type BoardName, type BoardProbe } from "../tools/emulator/board.ts";
+import { Board, type BoardName, type BoardProbe } from "../emulator/board.ts";
 import { release } from "../tools/release.ts";
 
 /**

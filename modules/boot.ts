@@ -10,7 +10,7 @@
 //   4. while a release is pending, confirms it after confirmAfter ms, and turns an
 //      uncaught exception into a rollback.
 // Every step is idempotent: a power cut anywhere here just means it runs again.
-// tools/build.ts wraps it in one function expression, so it leaves no globals.
+// scripts/build.ts wraps it in one function expression, so it leaves no globals.
 import { STATE, JOURNAL, STAGE, PENDING, LAST_ERROR, COMPACT, MANIFEST_FILE, isStage } from "./formats.ts";
 
 declare var require: (name: string) => any;

@@ -43,7 +43,7 @@ declare var btoa: (s: string) => string;
 declare var load: () => void;
 declare var process: any;
 declare var getSerial: any;
-// The boot stages' sources (.boot0, .bootPowerOn) and their CRC-32s, injected by tools/build.ts.
+// The boot stages' sources (.boot0, .bootPowerOn) and their CRC-32s, injected by scripts/build.ts.
 declare var __BOOT__: string;
 declare var __COUNT__: string;
 declare var __BOOT_CRC__: number;

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "../tools/build.ts";
+import { ROOT } from "../scripts/build.ts";
 
 describe("bench --smoke", function () {
   this.timeout(120_000);

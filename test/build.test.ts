@@ -4,8 +4,8 @@ import { expect } from "chai";
 import { parse } from "acorn";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildModules, inlineConstants, MODULES, type BuiltModules } from "../tools/build.ts";
-import { es5Problems } from "./lib/es5-check.ts";
+import { buildModules, inlineConstants, MODULES, type BuiltModules } from "../scripts/build.ts";
+import { es5Problems } from "../harness/es5-check.ts";
 
 describe("device module build", function () {
   this.timeout(60000);

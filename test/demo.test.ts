@@ -2,14 +2,14 @@
 // no config) and the board's own output shows v1.0.0, then v1.0.1 after the update.
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { ROOT } from "../tools/build.ts";
+import { ROOT } from "../scripts/build.ts";
 
-describe("npm start (tools/demo.ts)", function () {
+describe("npm start (examples/demo/run.ts)", function () {
   this.timeout(120000);
   let r: ReturnType<typeof spawnSync>;
   let out: string;
   before(() => {
-    r = spawnSync("npx", ["tsx", "tools/demo.ts"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CI: "1" }, timeout: 110000 });
+    r = spawnSync("npx", ["tsx", "examples/demo/run.ts"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CI: "1" }, timeout: 110000 });
     out = String(r.stdout);
   });
 

@@ -1,6 +1,6 @@
 // The emulated board: boot order, load(), E.reboot, timers, power cuts, Espruino's globals.
 import { expect } from 'chai';
-import { Board } from '../tools/emulator/board.ts';
+import { Board } from '../emulator/board.ts';
 
 const lines = (b: Board) => b.output.split('\n').filter((l) => l);
 

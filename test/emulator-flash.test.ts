@@ -1,6 +1,6 @@
 // The Storage filesystem model on its own: write semantics, accounting, compaction, faults.
 import { expect } from 'chai';
-import { Flash, PowerCut, StorageError, HEADER_BYTES } from '../tools/emulator/flash.ts';
+import { Flash, PowerCut, StorageError, HEADER_BYTES } from '../emulator/flash-memory.ts';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 const linux = () => new Flash({ storageBytes: 262144, pageSize: 1024 });

@@ -1,4 +1,4 @@
-// Focused tests of the emulated Espruino `require("http")` (tools/emulator/http.ts), with a
+// Focused tests of the emulated Espruino `require("http")` (emulator/http.ts), with a
 // minimal host (no Board), against the golden loopback server, ad-hoc raw servers, an HTTPS
 // server with a throw-away self-signed certificate, and nock.
 import { selfSignedCert } from '../tools/lib/tls.ts';
@@ -9,8 +9,8 @@ import https from 'node:https';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHttp, urlParse, espruinoParseHeaders, type HttpHost } from '../tools/emulator/http.ts';
-import { startGoldenServer, type GoldenServer } from '../tools/emulator/golden-server.ts';
+import { createHttp, urlParse, espruinoParseHeaders, type HttpHost } from '../emulator/http.ts';
+import { startGoldenServer, type GoldenServer } from '../harness/golden-server.ts';
 
 interface TestHost extends HttpHost {
   lines: string[];

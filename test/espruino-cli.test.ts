@@ -5,8 +5,8 @@ import net from "node:net";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Board } from "../tools/emulator/board.ts";
-import { startConsoleServer, bracketsBalanced, type ConsoleServer } from "../tools/emulator/console-server.ts";
+import { Board } from "../emulator/board.ts";
+import { startConsoleServer, bracketsBalanced, type ConsoleServer } from "../emulator/console-server.ts";
 import { bundle, upload, runCli, passthroughArgs, baseArgs, EspruinoCliError, MODULES_DIR, BOARDS_DIR } from "../tools/espruino-cli.ts";
 
 /** Espruino evaluates a function given to Modules.addCached as the module's code (jspEvaluateModule). */
@@ -15,7 +15,7 @@ export function emulatorAddCachedGap(): string | undefined {
   b.powerOn();
   b.exec('Modules.addCached("m", function(){exports.y = 1;});');
   return b.exec('require("m").y') === 1 ? undefined
-    : "emulator gap (tools/emulator/board.ts): Modules.addCached(name, function(){…}) must run the function body as module code with exports/module in scope, as Espruino does; it stores the function itself, so a CLI bundle's require(\"ota\") is a function, not the module";
+    : "emulator gap (emulator/board.ts): Modules.addCached(name, function(){…}) must run the function body as module code with exports/module in scope, as Espruino does; it stores the function itself, so a CLI bundle's require(\"ota\") is a function, not the module";
 }
 
 const OTA_MIN = () => readFileSync(join(MODULES_DIR, "ota.min.js"), "latin1");

@@ -5,13 +5,13 @@ import net from "node:net";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Board } from "../tools/emulator/board.ts";
-import { startConsoleServer } from "../tools/emulator/console-server.ts";
+import { Board } from "../emulator/board.ts";
+import { startConsoleServer } from "../emulator/console-server.ts";
 import { flash, DONE } from "../tools/flash.ts";
-import { buildModules, MODULES } from "../tools/build.ts";
+import { buildModules, MODULES } from "../scripts/build.ts";
 import { serve, type ServeHandle } from "../tools/serve.ts";
 import { main } from "../tools/cli.ts";
-import { sampleApp, publish, newRoot, installed } from "./lib/device.ts";
+import { sampleApp, publish, newRoot, installed } from "../harness/device.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "flash-test-"));
 const APP = join(dir, "app.js");

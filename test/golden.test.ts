@@ -7,8 +7,8 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import nock from 'nock';
-import { Board } from '../tools/emulator/board.ts';
-import { startGoldenServer, ROUTES, type GoldenServer } from '../tools/emulator/golden-server.ts';
+import { Board } from '../emulator/board.ts';
+import { startGoldenServer, ROUTES, type GoldenServer } from '../harness/golden-server.ts';
 
 const DIR = process.env.ESPRUINO_GOLDEN_DIR ?? '/work/shared/data/espruino-golden';
 

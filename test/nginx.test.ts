@@ -4,11 +4,11 @@
 // self-signed certificate (ESP32: the ESP8266 firmware has no TLS). All on 127.0.0.1.
 // No nginx is a failure, not a skip: install it with .ci/run or apt-get install nginx.
 import { expect } from "chai";
-import { otaBoard, call, sampleApp, publish, newRoot, installed } from "./lib/device.ts";
-import { requireNginx, startNginx, type RunningNginx } from "../tools/nginx-run.ts";
+import { otaBoard, call, sampleApp, publish, newRoot, installed } from "../harness/device.ts";
+import { requireNginx, startNginx, type RunningNginx } from "../harness/nginx.ts";
 import { rollback } from "../tools/rollback.ts";
 import { selfSignedCert } from "../tools/lib/tls.ts";
-import type { Board, BoardName } from "../tools/emulator/board.ts";
+import type { Board, BoardName } from "../emulator/board.ts";
 
 const USER = "fleet";
 const PASSWORD = "s3cret:with-colon";

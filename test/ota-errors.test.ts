@@ -3,10 +3,10 @@ import { expect } from "chai";
 import nock from "nock";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { startOtaServer, type OtaServer } from "./lib/ota-server.ts";
-import { otaBoard, call, sampleApp, publish, newRoot, installed } from "./lib/device.ts";
+import { startOtaServer, type OtaServer } from "../harness/ota-server.ts";
+import { otaBoard, call, sampleApp, publish, newRoot, installed } from "../harness/device.ts";
 import { isStage } from "../modules/formats.ts";
-import type { Board } from "../tools/emulator/board.ts";
+import type { Board } from "../emulator/board.ts";
 
 describe("update: bad input changes nothing", function () {
   let root: string, srv: OtaServer, b: Board, opts: any, before1: ReturnType<typeof installed>;

@@ -4,9 +4,9 @@
 import { expect } from "chai";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startOtaServer, type OtaServer } from "./lib/ota-server.ts";
-import { otaBoard, call, sampleApp, publish, newRoot, installed } from "./lib/device.ts";
-import type { Board } from "../tools/emulator/board.ts";
+import { startOtaServer, type OtaServer } from "../harness/ota-server.ts";
+import { otaBoard, call, sampleApp, publish, newRoot, installed } from "../harness/device.ts";
+import type { Board } from "../emulator/board.ts";
 
 for (const layout of ["prefix", "subdir"]) {
   describe(`update: the seed's example, ${layout} layout`, function () {
@@ -154,7 +154,7 @@ describe("update: the boot stages", function () {
     const root = newRoot();
     const srv = await startOtaServer({ root });
     try {
-      const { buildModules } = await import("../tools/build.ts");
+      const { buildModules } = await import("../scripts/build.ts");
       const built = await buildModules();
       const b = otaBoard("ESP32");
       b.flash.writeFile(".boot0", "print('an older boot stage');");

@@ -5,10 +5,10 @@ import { expect } from "chai";
 import { createHmac } from "node:crypto";
 import { readFileSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { startOtaServer, type OtaServer } from "./lib/ota-server.ts";
-import { otaBoard, call, publish, newRoot, installed, BOARDS } from "./lib/device.ts";
+import { startOtaServer, type OtaServer } from "../harness/ota-server.ts";
+import { otaBoard, call, publish, newRoot, installed, BOARDS } from "../harness/device.ts";
 import { canonical, type ManifestFile } from "../modules/formats.ts";
-import type { Board, BoardName } from "../tools/emulator/board.ts";
+import type { Board, BoardName } from "../emulator/board.ts";
 
 const KEY = "correct horse battery staple";
 const DIGEST: Record<BoardName, "sha256" | "sha1" | "crc32"> = { ESP32: "sha256", ESP8266_4MB: "sha1", ESP8266_BOARD: "crc32", LINUX: "sha256" };

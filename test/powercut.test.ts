@@ -3,10 +3,10 @@
 // data write. After power returns, the board boots either exactly the old release or
 // exactly the new one, and letting it run on converges on the new release.
 import { expect } from "chai";
-import { startOtaServer, type OtaServer } from "./lib/ota-server.ts";
-import { otaBoard, call, sampleApp, publish, newRoot, installed, BOARDS } from "./lib/device.ts";
-import type { BoardName } from "../tools/emulator/board.ts";
-import type { Flash } from "../tools/emulator/flash.ts";
+import { startOtaServer, type OtaServer } from "../harness/ota-server.ts";
+import { otaBoard, call, sampleApp, publish, newRoot, installed, BOARDS } from "../harness/device.ts";
+import type { BoardName } from "../emulator/board.ts";
+import type { Flash } from "../emulator/flash-memory.ts";
 
 export let powerCutPoints = 0;
 

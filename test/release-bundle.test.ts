@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { main } from "../tools/cli.ts";
-import { Board } from "../tools/emulator/board.ts";
+import { Board } from "../emulator/board.ts";
 import { flash, DONE } from "../tools/flash.ts";
-import { MODULES } from "../tools/build.ts";
-import { startOtaServer, type OtaServer } from "./lib/ota-server.ts";
-import { newRoot, installed } from "./lib/device.ts";
+import { MODULES } from "../scripts/build.ts";
+import { startOtaServer, type OtaServer } from "../harness/ota-server.ts";
+import { newRoot, installed } from "../harness/device.ts";
 
 function sink() {
   let text = "";

@@ -3,10 +3,10 @@
 // while pending, or maxBoots real starts without confirmation, restores the previous
 // release from its kept copies before any app code runs.
 import { expect } from "chai";
-import { startOtaServer, type OtaServer } from "./lib/ota-server.ts";
-import { otaBoard, call, publish, newRoot, installed, BOARDS } from "./lib/device.ts";
-import type { Board, BoardName } from "../tools/emulator/board.ts";
-import type { Flash } from "../tools/emulator/flash.ts";
+import { startOtaServer, type OtaServer } from "../harness/ota-server.ts";
+import { otaBoard, call, publish, newRoot, installed, BOARDS } from "../harness/device.ts";
+import type { Board, BoardName } from "../emulator/board.ts";
+import type { Flash } from "../emulator/flash-memory.ts";
 
 // An app that updates at boot, as the seed's boot code does, and reports what it sees.
 function app(v: string, opts: object, body = "") {

@@ -1,9 +1,9 @@
 // The device code must stay within bench/budget.json: a plain size check of what
-// tools/build.ts builds (not a timing), so it is exact on any machine.
+// scripts/build.ts builds (not a timing), so it is exact on any machine.
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildModules, ROOT } from "../tools/build.ts";
+import { buildModules, ROOT } from "../scripts/build.ts";
 
 const budget = JSON.parse(readFileSync(join(ROOT, "bench", "budget.json"), "utf8"));
 const HOW = "Make the module smaller, or, if the growth is worth it, raise bench/budget.json in its own reviewed change that says why. Never raise the budget silently.";

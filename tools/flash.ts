@@ -26,7 +26,7 @@
 import { existsSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import { crc32 } from "./lib/digest.ts";
 import { resolve } from "node:path";
-import { writeModules, buildModules } from "./build.ts";
+import { writeModules, buildModules } from "../scripts/build.ts";
 import { BOOT, BOOT_COUNT, STATE, JOURNAL, COMPACT, PENDING, LAST_ERROR, STAGE, nameError, versionError, MAX_NAME } from "../modules/formats.ts";
 import { upload, boardJsonPath, boardBaud, EspruinoCliError } from "./espruino-cli.ts";
 

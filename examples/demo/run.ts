@@ -13,10 +13,10 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { writeModules, ROOT } from "./build.ts";
-import { release } from "./release.ts";
-import { serve, type ServeHandle } from "./serve.ts";
-import { Board, type BoardName } from "./emulator/board.ts";
+import { writeModules, ROOT } from "../../scripts/build.ts";
+import { release } from "../../tools/release.ts";
+import { serve, type ServeHandle } from "../../tools/serve.ts";
+import { Board, type BoardName } from "../../emulator/board.ts";
 
 export const DEMO_DIR = path.join(ROOT, "examples", "demo");
 export const PROJECT = "demo";

@@ -7,7 +7,7 @@
  * Values are walked with realm-neutral checks so objects from a vm context work too.
  */
 
-import { StorageError } from './flash.ts';
+import { StorageError } from './flash-memory.ts';
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeNginxStandalone, type NginxStandaloneOptions } from "./nginx.ts";
+import { writeNginxStandalone, type NginxStandaloneOptions } from "../tools/nginx.ts";
 
 export const NGINX = process.env.NGINX ?? "nginx";
 

@@ -8,7 +8,7 @@
 import { build } from "tsup";
 import { minify } from "terser";
 import { parse } from "acorn";
-import { crc32 } from "./lib/digest.ts";
+import { crc32 } from "../tools/lib/digest.ts";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";

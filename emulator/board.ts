@@ -27,7 +27,7 @@ import vm from 'node:vm';
 import { readFileSync } from 'node:fs';
 import { createHash, randomInt } from 'node:crypto';
 import { Buffer } from 'node:buffer';
-import { Flash, PowerCut, StorageError, type FlashOp } from './flash.ts';
+import { Flash, PowerCut, StorageError, type FlashOp } from './flash-memory.ts';
 import { parseLiberal, stringifyCompact } from './json.ts';
 import { bytesToLatin1, crc32, errorText, flatBytes, formatValue, isArrayBuffer, isView, iterateBytes, latin1, toBytes } from './values.ts';
 import { prepareCode } from './syntax.ts';
@@ -125,7 +125,7 @@ const profileCache = new Map<string, BoardProfile>();
 export function loadProfile(board: BoardName): BoardProfile {
   let p = profileCache.get(board);
   if (!p) {
-    const url = new URL(`../../boards/${board}.json`, import.meta.url);
+    const url = new URL(`../boards/${board}.json`, import.meta.url);
     p = JSON.parse(readFileSync(url, 'utf8')) as BoardProfile;
     profileCache.set(board, p);
   }

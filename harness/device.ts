@@ -3,11 +3,11 @@
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Board, type BoardName } from "../../tools/emulator/board.ts";
-import type { Flash } from "../../tools/emulator/flash.ts";
-import { release } from "../../tools/release.ts";
-import { MODULES } from "../../tools/build.ts";
-import { STATE, JOURNAL, BOOT, BOOT_COUNT, PENDING, LAST_ERROR, STAGE, isStage } from "../../modules/formats.ts";
+import { Board, type BoardName } from "../emulator/board.ts";
+import type { Flash } from "../emulator/flash-memory.ts";
+import { release } from "../tools/release.ts";
+import { MODULES } from "../scripts/build.ts";
+import { STATE, JOURNAL, BOOT, BOOT_COUNT, PENDING, LAST_ERROR, STAGE, isStage } from "../modules/formats.ts";
 
 export const OTA_MIN = readFileSync(join(MODULES, "ota.min.js"), "utf8");
 export const BOARDS: BoardName[] = ["ESP32", "ESP8266_4MB", "ESP8266_BOARD"];
