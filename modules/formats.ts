@@ -40,22 +40,32 @@ export var VERSION_RE = /^[A-Za-z0-9._+-]+$/;
 
 export var LAYOUTS = ["prefix", "subdir"];
 
-// Stable error codes. The message tells the user what to do; the code is for programs.
-export var E_OPTS = "EOPTS"; // bad options passed to update()/check()
+// The one vocabulary of error codes, for the device and the tools alike: every error
+// is an Error with one of these as its `code`, and a message that says what to do.
+// The device build inlines the codes it uses and drops the rest, so a tool-only code
+// costs the board nothing.
+// Device (update(), check()):
+export var E_OPTS = "EOPTS"; // bad options or arguments (device: update()/check(); tools: the command line)
 export var E_BUSY = "EBUSY"; // an update is already running
 export var E_NET = "ENET"; // no connection: DNS, refused, reset, "no response"
 export var E_TIMEOUT = "ETIMEOUT"; // no byte for opts.timeout ms
 export var E_HTTP = "EHTTP"; // status other than 200 (after redirects)
 export var E_REDIRECT = "EREDIRECT"; // more than MAX_REDIRECTS redirects, or no Location
-export var E_VERSION = "EVERSION"; // the server's version file is empty, too long or has bad characters
+export var E_VERSION = "EVERSION"; // a version the board cannot take: empty, too long or bad characters
 export var E_SIZE = "ESIZE"; // body shorter or longer than Content-Length, or no Content-Length
 export var E_NAME = "ENAME"; // a file name the board cannot hold
 export var E_SPACE = "ENOSPC"; // not enough free Storage for the release
 export var E_FLASH = "EFLASH"; // Storage.write failed
-export var E_MANIFEST = "EMANIFEST"; // the release's manifest is not valid
+export var E_MANIFEST = "EMANIFEST"; // a manifest that is not valid, cannot be read or does not match
 export var E_HASH = "EHASH"; // a staged file's size or hash differs from the manifest
 export var E_SIG = "ESIG"; // opts.key is set and the manifest's signature is missing or wrong
 export var E_REJECTED = "EREJECTED"; // the server offers a version that was rolled back here
+// Tools only (publishing, serving, flashing):
+export var E_EXISTS = "EEXIST"; // the version (or one of its files) is already published
+export var E_MISSING = "ENOENT"; // an input file, release file or manifest is missing
+export var E_DUPLICATE = "EDUPNAME"; // two files of one release share a Storage name
+export var E_LIVE = "ELIVE"; // the operation would remove the live version
+export var E_UNKNOWN_VERSION = "ENOVERSION"; // no release of that version is published
 
 export var MAX_REDIRECTS = 3;
 export var DEFAULT_TIMEOUT = 5000;

@@ -1,9 +1,11 @@
-// Builds the device modules from modules/*.ts:
-//   modules/ota.js      readable ES5 Espruino module (exports.update = update ...)
-//   modules/ota.min.js  the same, minified: what goes on a board as Storage file "ota"
-// The boot stages (modules/boot.ts -> .boot0, modules/count.ts -> .bootPowerOn) are
-// built first, minified, and compiled into ota.js as string constants, because
-// update() writes them to Storage itself.
+// Builds the device files from modules/*.ts, into modules/ (committed: what users download
+// and what the CLI ships; a test proves they match the sources):
+//   ota.min.js    the Espruino module, minified: what goes on a board as Storage file "ota"
+//   boot.min.js   the boot stage, stored as .boot0
+//   count.min.js  the start counter, stored as .bootPowerOn
+// The boot stages are built first and compiled into the module as string constants,
+// because update() writes them to Storage itself. The readable ES5 module (`ota`) is
+// built in memory only, for the checks in test/build.test.ts.
 // Route known to load on Espruino: tsup (swc) at target es5, then terser --ecma 5.
 import { build } from "tsup";
 import { minify } from "terser";
@@ -131,14 +133,16 @@ export async function buildModules(): Promise<BuiltModules> {
   return { ota, otaMin: await small(ota), boot, count };
 }
 
+// The files writeModules() writes, with what each holds.
+export const DEVICE_FILES = { "ota.min.js": "otaMin", "boot.min.js": "boot", "count.min.js": "count" } as const;
+
 export async function writeModules(): Promise<BuiltModules> {
   const m = await buildModules();
-  writeFileSync(join(MODULES, "ota.js"), m.ota);
-  writeFileSync(join(MODULES, "ota.min.js"), m.otaMin);
+  for (const [file, key] of Object.entries(DEVICE_FILES)) writeFileSync(join(MODULES, file), m[key]);
   return m;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const m = await writeModules();
-  console.log(`modules/ota.js ${m.ota.length} B, modules/ota.min.js ${m.otaMin.length} B, boot stage ${m.boot.length} B`);
+  console.log(`modules/ota.min.js ${m.otaMin.length} B, boot.min.js ${m.boot.length} B, count.min.js ${m.count.length} B`);
 }

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { parse } from "acorn";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildModules, inlineConstants, MODULES, type BuiltModules } from "../scripts/build.ts";
+import { buildModules, inlineConstants, MODULES, DEVICE_FILES, type BuiltModules } from "../scripts/build.ts";
 import { es5Problems } from "../harness/es5-check.ts";
 
 describe("device module build", function () {
@@ -14,12 +14,12 @@ describe("device module build", function () {
     built = await buildModules();
   });
 
-  it("committed modules/ota.js and ota.min.js match the sources", () => {
-    expect(readFileSync(join(MODULES, "ota.js"), "utf8"), "run `npm run build` and commit").to.equal(built.ota);
-    expect(readFileSync(join(MODULES, "ota.min.js"), "utf8"), "run `npm run build` and commit").to.equal(built.otaMin);
+  it("committed modules/ota.min.js, boot.min.js and count.min.js match the sources", () => {
+    for (const [file, key] of Object.entries(DEVICE_FILES))
+      expect(readFileSync(join(MODULES, file), "utf8"), `modules/${file}: run \`npm run build\` and commit`).to.equal(built[key]);
   });
 
-  for (const which of ["ota", "otaMin", "boot"] as const) {
+  for (const which of ["ota", "otaMin", "boot", "count"] as const) {
     it(`${which} parses as ECMAScript 5 and uses nothing Espruino lacks`, () => {
       const src = built[which];
       expect(() => parse(src, { ecmaVersion: 5, sourceType: "script" })).not.to.throw();

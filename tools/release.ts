@@ -13,7 +13,7 @@ import { FileDigest, manifestFile, type Key } from "./lib/digest.ts";
 import { buildManifest, manifestJson, type Manifest } from "./lib/manifest.ts";
 import { checkLayout, checkProject, releasePaths, versionFile, type Layout } from "./lib/paths.ts";
 import { tempPathFor, moveNoClobber, writeFileAtomic, syncDir, exists } from "./lib/atomic.ts";
-import { fail, OtaToolError, E_EXISTS, E_MISSING, E_DUPLICATE } from "./lib/errors.ts";
+import { fail, OtaError, E_EXISTS, E_MISSING, E_DUPLICATE } from "./lib/errors.ts";
 
 export interface ReleaseFile {
   name: string; // Storage name on the board
@@ -177,8 +177,8 @@ export async function release(opts: ReleaseOptions): Promise<ReleaseResult> {
     for (const t of temps) await fsp.rm(t, { force: true });
     for (const p of placed) await fsp.rm(p, { force: true });
     if (madeDir) await fsp.rmdir(paths.dir).catch(() => {});
-    if (e instanceof OtaToolError) throw e;
-    if (e && e.code == "EEXIST") throw new OtaToolError(E_EXISTS, `version "${version}" of ${project} was published by someone else meanwhile: ${e.message}`);
+    if (e instanceof OtaError) throw e;
+    if (e && e.code == "EEXIST") throw new OtaError(E_EXISTS, `version "${version}" of ${project} was published by someone else meanwhile: ${e.message}`);
     throw e;
   }
 }

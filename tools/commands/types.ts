@@ -2,6 +2,8 @@
 // run() that calls the command's function.
 import type { ParseArgsConfig } from "node:util";
 
+type ParseArgsOptionConfig = NonNullable<ParseArgsConfig["options"]>[string];
+
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream;
@@ -9,10 +11,17 @@ export interface Io {
 
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
+// One option of a command: what node:util parseArgs needs, plus what `--help` prints.
+export type OptionSpec = ParseArgsOptionConfig & {
+  help?: string; // what the option means, one line
+  placeholder?: string; // the value's name in the help text, e.g. "<dir>"
+  defaultText?: string; // the default as the help text states it, when it is not `default`
+};
+
 export interface Command {
   summary: string; // one line for the command list
   usage: string; // the arguments, after "espruino-ota <name> "
-  options: NonNullable<ParseArgsConfig["options"]>;
+  options: Record<string, OptionSpec>;
   required?: string[]; // options that must be given
   positionals?: boolean; // takes positional arguments
   run(values: Values, positionals: string[], io: Io): Promise<number | void>;
