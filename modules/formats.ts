@@ -78,6 +78,19 @@ export function versionError(v: string): string {
   return "";
 }
 
+export var MAX_PROJECT = 64;
+// A project is a folder path on the server and goes into every URL unescaped, so only
+// URL-safe characters, in "/"-separated segments none of which is "." or "..".
+var PROJECT_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
+
+// Returns why `p` cannot be a project, or "" if it can.
+export function projectError(p: string): string {
+  if (!p) return "is empty";
+  if (p.length > MAX_PROJECT) return "is longer than " + MAX_PROJECT + " characters";
+  if (!PROJECT_RE.test(p)) return "may only hold A-Z a-z 0-9 . _ - in /-separated folders that do not start with \".\"";
+  return "";
+}
+
 // Returns why `n` cannot be a file of a release, or "" if it can.
 export function nameError(n: string): string {
   if (typeof n != "string" || !n) return "is empty";

@@ -158,7 +158,7 @@ export async function release(opts: ReleaseOptions): Promise<ReleaseResult> {
     }
     await syncDir(paths.dir);
     // 2. The manifest.
-    const manifest = buildManifest(version, entries, opts.key);
+    const manifest = buildManifest({ project, version, files: entries }, opts.key);
     const mtmp = tempPathFor(paths.manifest.abs);
     temps.push(mtmp);
     await fsp.writeFile(mtmp, manifestJson(manifest), { flag: "wx", mode: 0o644 });

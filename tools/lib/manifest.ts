@@ -7,7 +7,9 @@ import { hmacSha256, hmacSha1, type Key } from "./digest.ts";
 import { fail, E_MANIFEST, E_MISSING } from "./errors.ts";
 
 export interface Manifest {
+  project?: string; // the project it was released for: signed, so it cannot be moved to another
   version: string;
+  seq?: number; // release sequence number within the project: signed, so an old release cannot be replayed
   files: ManifestFile[];
   sig?: string; // HMAC-SHA256 hex of canonical(version, files)
   // HMAC-SHA1 hex of the same canonical text, under the same key: for boards whose
@@ -15,7 +17,8 @@ export interface Manifest {
   sig1?: string;
 }
 
-export function buildManifest(version: string, files: ManifestFile[], key?: Key): Manifest {
+export function buildManifest(release: { project?: string; version: string; seq?: number; files: ManifestFile[] }, key?: Key): Manifest {
+  const { version, files } = release;
   const m: Manifest = { version, files };
   if (key !== undefined) {
     const text = canonical(version, files);
