@@ -18,6 +18,7 @@ export interface ListedVersion {
   version: string;
   layout: Layout;
   files: ManifestFile[];
+  seq: number;
   published: Date; // when its manifest was written
   signed: boolean;
   manifestPath: string;
@@ -75,7 +76,7 @@ export async function list(opts: ListOptions): Promise<ListResult> {
     try {
       const m = await readManifest(mpath, c.version);
       versions.push({
-        version: c.version, layout: c.layout, files: m.files, published: st.mtime,
+        version: c.version, layout: c.layout, files: m.files, seq: m.seq, published: st.mtime,
         signed: m.sig !== undefined || m.sig1 !== undefined, manifestPath: mpath,
       });
     } catch (e: any) {

@@ -10,7 +10,8 @@ import { promises as fsp, createReadStream } from "node:fs";
 import * as path from "node:path";
 import { versionError, nameError, MANIFEST, E_VERSION, E_NAME, E_OPTS } from "../modules/formats.ts";
 import { FileDigest, manifestFile, type Key } from "./lib/digest.ts";
-import { buildManifest, manifestJson, type Manifest } from "./lib/manifest.ts";
+import { buildManifest, manifestText, type Manifest } from "./lib/manifest.ts";
+import { list } from "./list.ts";
 import { checkLayout, checkProject, releasePaths, versionFile, type Layout } from "./lib/paths.ts";
 import { tempPathFor, moveNoClobber, writeFileAtomic, syncDir, exists } from "./lib/atomic.ts";
 import { fail, OtaError, E_EXISTS, E_MISSING, E_DUPLICATE } from "./lib/errors.ts";
@@ -157,11 +158,13 @@ export async function release(opts: ReleaseOptions): Promise<ReleaseResult> {
       placed.push(paths.files[i].abs);
     }
     await syncDir(paths.dir);
-    // 2. The manifest.
-    const manifest = buildManifest({ project, version, files: entries }, opts.key);
+    // 2. The manifest. Its seq is one above every release of the project, so that a board
+    // with a key refuses an older signed release put back on the server.
+    const seq = 1 + (await list({ root, project })).versions.reduce((a, v) => Math.max(a, v.seq), 0);
+    const manifest = buildManifest({ project, version, seq, files: entries }, opts.key);
     const mtmp = tempPathFor(paths.manifest.abs);
     temps.push(mtmp);
-    await fsp.writeFile(mtmp, manifestJson(manifest), { flag: "wx", mode: 0o644 });
+    await fsp.writeFile(mtmp, manifestText(manifest), { flag: "wx", mode: 0o644 });
     await moveNoClobber(mtmp, paths.manifest.abs);
     placed.push(paths.manifest.abs);
     await syncDir(paths.dir);
