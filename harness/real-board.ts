@@ -11,7 +11,7 @@
 //    and its output reaches the pipe unbuffered (a line printed before a busy loop is
 //    seen while the loop runs): device code marks its lines with mark() and we pick them out.
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "../tools/lib/digest.ts";
@@ -105,6 +105,12 @@ export class RealBoard {
     const b = new RealBoard({ bin: this.bin });
     if (existsSync(join(this.dir, "espruino.flash"))) cpSync(join(this.dir, "espruino.flash"), join(b.dir, "espruino.flash"));
     return b;
+  }
+
+  /** The bytes of the board's flash now (empty before anything was written), to tell whether a start wrote any. */
+  flashImage(): Buffer {
+    const f = join(this.dir, "espruino.flash");
+    return existsSync(f) ? readFileSync(f) : Buffer.alloc(0);
   }
 
   /** Removes the board's directory. */
