@@ -66,7 +66,10 @@ async function privateDir(dir: string): Promise<void> {
 
 // The PEM text of `p`, read without following a symlink, after checking the open file.
 async function readPrivate(p: string): Promise<string> {
-  const fh = await fsp.open(p, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0));
+  const fh = await fsp.open(p, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0)).catch((e) => {
+    if (e?.code == "ELOOP") fail(E_INSECURE, `TLS file ${p} is a symlink, which is not followed: delete it (or use another folder) and run again`);
+    throw e;
+  });
   try {
     checkPrivate(p, await fh.stat(), false);
     return await fh.readFile("utf8");
