@@ -11,9 +11,11 @@
 //
 // The cost: nginx computes the hash again on every request (it caches nothing), so each
 // +1 doubles the CPU time of every device check as well as an attacker's guessing.
-// Measured with the real nginx on this project's 2-core machine, per request with the
-// right password: apr1 ~0.5 ms, bcrypt cost 4 ~1.5 ms, 5 ~2.8 ms, 6 ~5 ms, 8 ~19 ms,
-// 10 ~70 ms. Cost 5 is what Apache's `htpasswd -B` writes by default.
+// Measured with the real nginx (one worker) on this project's shared 2-core machine, the
+// median of 200 sequential requests with the right password, over three runs: no auth
+// 0.6-0.7 ms, apr1 0.8-1.9 ms, bcrypt cost 4 1.8-2.1 ms, cost 5 2.7-3.5 ms, SHA-512-crypt
+// 4.2-7.2 ms, cost 8 42-60 ms, cost 10 175-267 ms. Cost 5 is what Apache's `htpasswd -B`
+// writes by default.
 import bcrypt from "bcryptjs";
 import { E_OPTS } from "../../modules/formats.ts";
 import { fail } from "./errors.ts";
