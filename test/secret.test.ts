@@ -171,6 +171,13 @@ describe("secrets", () => {
   });
 
   describe("espruino-ota nginx", () => {
+    it("refuses a root that does not exist (exit 1)", async () => {
+      const c = capture();
+      expect(await main(["nginx", "--root", path.join(dir, "nope")], c.io)).to.equal(1);
+      expect(c.err()).to.include("is not a directory").and.include("ENOENT");
+      expect(c.out()).to.equal("");
+    });
+
     it("writes the htpasswd from --password-file or $ESPRUINO_OTA_PASSWORD, for its owner only", async () => {
       if (IS_ROOT) await fsp.chmod(dir, 0o711); // as root the file is for nginx's unprivileged workers
       const f = await file("nginx-pw", "ngx-secret\n");

@@ -210,6 +210,14 @@ describe("serve", () => {
       expect(logs.map((l) => l.status)).to.deep.equal([401, 401, 401, 401, 200]);
     });
 
+    it("refuses a root that is not a folder", async () => {
+      for (const r of [path.join(dir, "nope"), path.join(dir, "app.js")]) {
+        const e = await rejects(serve({ root: r }));
+        expect(e.code, r).to.equal("ENOENT");
+        expect(e.message).to.include("is not a directory");
+      }
+    });
+
     it("refuses a user without a password", async () => {
       expect((await rejects(serve({ root, user: "dev" }))).code).to.equal("EOPTS");
     });

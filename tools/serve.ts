@@ -12,7 +12,7 @@ import * as https from "node:https";
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import type { AddressInfo } from "node:net";
-import { H_VERSION, H_BOARD, H_FIRMWARE, H_ID, E_OPTS, VERSION_FILE } from "../modules/formats.ts";
+import { H_VERSION, H_BOARD, H_FIRMWARE, H_ID, E_OPTS, E_MISSING, VERSION_FILE } from "../modules/formats.ts";
 import { fail } from "./lib/errors.ts";
 import { authorized, challenge } from "./lib/auth.ts";
 import { serveStatic, sendText, requestPath } from "./lib/static.ts";
@@ -105,7 +105,7 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
     root = await fsp.realpath(path.resolve(opts.root));
     if (!(await fsp.stat(root)).isDirectory()) throw new Error();
   } catch {
-    fail(E_OPTS, `server root ${opts.root} is not a directory`);
+    fail(E_MISSING, `server root ${opts.root} is not a directory: give the folder \`release --root\` publishes into`);
   }
   if ((opts.user === undefined) != (opts.password === undefined)) fail(E_OPTS, "give both user and password for Basic auth, or neither");
   if (opts.user === "") fail(E_OPTS, "the Basic auth user name is empty");

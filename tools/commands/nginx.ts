@@ -1,4 +1,7 @@
 // CLI: espruino-ota nginx
+import { statSync } from "node:fs";
+import { E_MISSING } from "../../modules/formats.ts";
+import { fail } from "../lib/errors.ts";
 import { nginxConfig, writeHtpasswd, writeNginxStandalone, BCRYPT_COST } from "../nginx.ts";
 import { PASSWORD, readSecret, secretOptions } from "../lib/secret.ts";
 import { UsageError, str, int, line, type Command } from "./types.ts";
@@ -35,6 +38,8 @@ export const nginxCommand: Command = {
   },
   required: ["root"],
   async run(v, _p, io) {
+    const root = str(v, "root")!;
+    if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) fail(E_MISSING, `root ${root} is not a directory: give the folder \`release --root\` publishes into`);
     const user = str(v, "user");
     const password = readSecret(v, PASSWORD);
     if ((user === undefined) != (password === undefined)) {
@@ -44,7 +49,7 @@ export const nginxCommand: Command = {
     const key = str(v, "tls-key");
     if ((cert === undefined) != (key === undefined)) throw new UsageError("give both --tls-cert and --tls-key, or neither");
     const opts = {
-      root: str(v, "root")!, port: int(v, "port"), listen: str(v, "listen"),
+      root, port: int(v, "port"), listen: str(v, "listen"),
       user, password, htpasswdPath: str(v, "htpasswd"), tls: cert && key ? { cert, key } : undefined,
       bcryptCost: int(v, "bcrypt-cost"), workerUser: str(v, "worker-user"),
     };
