@@ -13,7 +13,7 @@ import { htpasswdLine } from "./lib/htpasswd.ts";
 import { writeSecretFile } from "./lib/secret.ts";
 import { HIDDEN_PATH } from "./lib/servable.ts";
 import { serverTimeouts, type ServerTimeouts } from "./lib/timeouts.ts";
-import { workerUser, checkReadableBy, checkReachableBy, type WorkerUser } from "./lib/nginx-user.ts";
+import { workerUser, checkReadableBy, checkReachableBy } from "./lib/nginx-user.ts";
 import { REALM } from "./lib/auth.ts";
 
 export { htpasswdLine, passwordHash, BCRYPT_COST } from "./lib/htpasswd.ts";
@@ -154,10 +154,10 @@ function runningAsRoot(): boolean {
 // Writes an htpasswd file with one user, for its owner only (0600). Run as root, it is for
 // an nginx whose workers read it as an unprivileged user (workerUser(), which checks it
 // is not root): then it is 0640, owned by root and that user's group, so the workers can
-// read it but not change it. Returns that user, if any.
+// read it but not change it.
 export async function writeHtpasswd(
   file: string, user: string, password: string, o: { cost?: number; workerUser?: string } = {},
-): Promise<WorkerUser | undefined> {
+): Promise<void> {
   const line = htpasswdLine(user, password, o.cost) + "\n";
   const reader = runningAsRoot() ? workerUser(o.workerUser) : undefined;
   if (reader) {
@@ -169,7 +169,6 @@ export async function writeHtpasswd(
     await fsp.chown(file, 0, reader.gid);
     await fsp.chmod(file, 0o640);
   }
-  return reader;
 }
 
 export interface NginxStandaloneOptions extends NginxOptions {

@@ -132,8 +132,8 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
   // Node's own limits: headersTimeout for the request head, requestTimeout for the whole
   // request (a GET has no body, so head + body time), handshakeTimeout for TLS. They are
   // checked every connectionsCheckingInterval (30 s by default, too coarse for them).
-  // server.timeout is the idle limit of a socket, a client that stops reading included:
-  // with no 'timeout' listener Node destroys the socket, which closes the file it was sent.
+  // server.timeout (below) is the idle limit of a socket, a client that stops reading
+  // included; destroying the socket closes the file it was being sent.
   const limits: http.ServerOptions & { handshakeTimeout?: number } = {
     headersTimeout: t.header,
     requestTimeout: t.header + t.body,

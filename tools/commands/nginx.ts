@@ -15,7 +15,7 @@ export const nginxCommand: Command = {
     root: { type: "string", placeholder: "<dir>", help: "the release root nginx serves" },
     port: { type: "string", placeholder: "<N>", help: "TCP port", default: "8080" },
     listen: { type: "string", placeholder: "<address>", help: "address to listen on; 0.0.0.0 for boards on the network", default: "127.0.0.1" },
-    user: { type: "string", placeholder: "<user>", help: "require HTTP Basic auth with this user and the password (an htpasswd file)" },
+    user: { type: "string", placeholder: "<user>", help: "require HTTP Basic auth with this user and the password (an htpasswd file)", defaultText: "none: no auth" },
     ...secretOptions(PASSWORD),
     htpasswd: {
       type: "string", placeholder: "<file>",
@@ -27,9 +27,9 @@ export const nginxCommand: Command = {
       help: "bcrypt cost of the htpasswd entry, 4 to 31: nginx computes it on every request, each +1 doubles that work (and an attacker's)",
       default: String(BCRYPT_COST),
     },
-    "tls-cert": { type: "string", placeholder: "<pem>", help: "certificate for HTTPS (with --tls-key); read by nginx's master" },
+    "tls-cert": { type: "string", placeholder: "<pem>", help: "certificate for HTTPS (with --tls-key); read by nginx's master", defaultText: "none: HTTP" },
     "tls-key": { type: "string", placeholder: "<pem>", help: "its private key; keep it 0600" },
-    standalone: { type: "string", placeholder: "<dir>", help: "write a whole nginx.conf (and htpasswd) into this folder, for nginx -p <dir>" },
+    standalone: { type: "string", placeholder: "<dir>", help: "write a whole nginx.conf (and htpasswd) into this folder, for nginx -p <dir>", defaultText: "none: print a server block" },
     "worker-user": {
       type: "string", placeholder: "<user>",
       help: "when run as root: the unprivileged user nginx's workers run as (never root); it must read the root and the htpasswd file",

@@ -10,10 +10,10 @@ export const serveCommand: Command = {
     root: { type: "string", placeholder: "<dir>", help: "the release root to serve (what `release` writes)" },
     port: { type: "string", placeholder: "<N>", help: "TCP port", default: "8080" },
     host: { type: "string", placeholder: "<address>", help: "address to listen on; 0.0.0.0 for boards on the network", default: "127.0.0.1" },
-    user: { type: "string", placeholder: "<user>", help: "require HTTP Basic auth with this user and the password" },
+    user: { type: "string", placeholder: "<user>", help: "require HTTP Basic auth with this user and the password", defaultText: "none: no auth" },
     ...secretOptions(PASSWORD),
     tls: {
-      type: "boolean",
+      type: "boolean", default: false,
       help: "HTTPS with a self-signed certificate, made once and kept in a private folder: $XDG_CACHE_HOME/espruino-ota/tls or ~/.cache/espruino-ota/tls",
     },
   },
