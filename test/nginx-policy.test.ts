@@ -269,10 +269,24 @@ describe("server policy: the dev server and the real nginx refuse the same", fun
       const n = await startNginx({ root });
       try {
         expect(readFileSync(n.conf, "utf8")).to.match(/^user (?!root)\S+ \S+;$/m);
-        const master = execFileSync("pgrep", ["-f", `nginx.*${n.conf}`], { encoding: "utf8" }).trim().split("\n")[0];
-        const workers = execFileSync("ps", ["-o", "user=", "--ppid", master], { encoding: "utf8" }).trim().split("\n");
+        // from /proc: the master started with this config, and the uids of its children
+        const procs = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+        const read = (pid: string, f: string) => {
+          try {
+            return readFileSync(`/proc/${pid}/${f}`, "utf8");
+          } catch {
+            return ""; // gone meanwhile
+          }
+        };
+        const master = procs.find((pid) => read(pid, "cmdline").startsWith("nginx: master process") && read(pid, "cmdline").includes(n.conf));
+        expect(master, "nginx master process").to.be.a("string");
+        const workers = procs.filter((pid) => read(pid, "stat").replace(/^.*\) /s, "").split(" ")[1] == master);
         expect(workers.length).to.be.greaterThan(0);
-        for (const u of workers) expect(u.trim()).not.to.equal("root");
+        for (const pid of workers) {
+          const uid = /^Uid:\s+(\d+)/m.exec(read(pid, "status"))![1];
+          expect(read(pid, "cmdline")).to.match(/^nginx: worker process/);
+          expect(uid, `worker ${pid}`).to.not.equal("0");
+        }
       } finally {
         await n.stop();
       }
