@@ -84,12 +84,14 @@ declare var global: { [name: string]: any };
   if (counter !== undefined && st.a) setTimeout("require('Storage').erase('" + PENDING + "')", st.a);
   return counter !== undefined;
 })()
-  ? process.on("uncaughtException", function guard(e) {
-    var S = require("Storage"), counter = S.read(PENDING), listeners = process["#onuncaughtException"]!;
+  ? process.on("uncaughtException", function () {
+    // It is listeners[0] (this file registers it before any app code runs), and the error is
+    // arguments[0]: a name for either would cost a JsVar for as long as it lives.
+    var S = require("Storage"), counter = S.read(PENDING), listeners = process["#onuncaughtException"]!, e = arguments[0];
     if (counter === undefined) {
       // Confirmed (or the trial ended): stop guarding, and let Espruino report the error as
       // usual; after removeListener it would drop this and every later error silently.
-      if (listeners.length > 1) return process.removeListener("uncaughtException", guard);
+      if (listeners.length > 1) return process.removeListener("uncaughtException", listeners[0]);
       process.removeAllListeners("uncaughtException");
       throw e;
     }

@@ -87,7 +87,8 @@ declare function load(): void;
 declare function print(...text: any[]): void;
 declare function getSerial(): string;
 // A string callback is evaluated at global scope when the timer fires: its code lives in
-// RAM, so it outlives a rewrite of the Storage file that set the timer.
-declare function setTimeout(callback: Function | string, ms: number): number;
+// RAM, so it outlives a rewrite of the Storage file that set the timer. Arguments after
+// `ms` are passed to a function callback.
+declare function setTimeout(callback: Function | string, ms: number, ...args: any[]): number;
 declare function clearTimeout(id: number): void;
 declare function eval(code: string): any;

@@ -9,9 +9,8 @@
 import type { Options, Callback, UpdateResult, CheckResult, Status, OtaError } from "./api.ts";
 import { STATE, PENDING, LAST_ERROR, E_BUSY } from "./formats.ts";
 
-type Run = (o: Options, checkOnly: boolean, done: Callback<UpdateResult | CheckResult>) => void;
-// Supplied by scripts/build.ts: update.ts's module, built into one function.
-declare function __update(): { run: Run };
+// Supplied by scripts/build.ts: update.ts, built into one function of these parameters.
+declare function __update(o: Options, checkOnly: boolean, done: Callback<UpdateResult | CheckResult>): void;
 
 var busy = false;
 
@@ -31,7 +30,7 @@ function start(o: Options, checkOnly: boolean, cb?: Callback<any>): Promise<any>
     return cb(e);
   }
   busy = true;
-  __update().run(o, checkOnly, function (err, r) {
+  __update(o, checkOnly, function (err, r) {
     busy = false;
     cb(err, r);
   });

@@ -10,14 +10,16 @@
 //           names and sizes; with opts.key its signature and seq. A release without one
 //           (404) is opts.files, sized by Content-Length. Check that it fits. Until here
 //           nothing on the board has changed; check() stops here.
-//           BEGIN: end a pending release's trial; empty copy set `set`.
+//           BEGIN: end a pending release's trial; empty copy set `set` (an older release's
+//           copies, or an interrupted download; without opts.keep, every copy).
 //   STAGING   For each file k: GET it into STAGE + set + k, pre-sized, chunk by chunk; VERIFY
 //           it from flash (with a manifest, its digest). Then COMMIT: the boot stages if the
 //           release carries new ones, then the journal: from that write on, the next start
 //           installs the release (boot.ts). Then reset per opts.reset.
-// A failure before the journal leaves the installed release as it was and removes what
-// the run staged. A power cut before the journal leaves the old release too (the boot
-// stage removes stray copies); after it, the boot stage finishes the install.
+// A failure before the journal leaves the installed release as it was: the copies it staged
+// are in a set no release owns, which the boot stage's next start (or the next run's BEGIN)
+// removes. A power cut before the journal leaves the old release too; after it, the boot
+// stage finishes the install.
 //
 // RAM is the budget that shaped this file: each function alive during a download costs
 // about 10 JsVars on Espruino, so the machine is one step() over explicit states, one
@@ -41,13 +43,16 @@ import {
   type StateRecord,
 } from "./formats.ts";
 
+// The call: the parameters of the function scripts/build.ts wraps this module in. The
+// module's last statements below start the run.
+declare var opts: Options;
+declare var checkOnly: boolean;
+declare var finish: Callback<UpdateResult | CheckResult>;
+
 // The states.
 var CHECKING = 1, PLANNING = 2, STAGING = 3;
 
 var S = require("Storage");
-var opts: Options;
-var finish: Callback<UpdateResult | CheckResult>;
-var checkOnly: boolean;
 var state = CHECKING;
 var st: StateRecord; // STATE as the run found it
 var ver = ""; // CHECK: the version file's text; then the version the server has live
@@ -58,7 +63,6 @@ var files: string[]; // the release's Storage names, in order
 var set: string; // the copy set this release is staged into: the one the running release does not use
 var base: string; // the URL of the release's files, less each file's name
 var need: number; // Storage the install needs beyond what is staged
-var began = false; // past BEGIN: a failure removes this run's copies
 var k = -1; // the file being staged
 // The request in flight, one at a time: its URL, the Storage file its body goes to (none:
 // RAM, `ver`) after `pad` bytes, Content-Length, bytes so far, redirects so far, where the
@@ -199,12 +203,13 @@ function same(digest: ArrayBuffer, want: string): boolean {
 }
 
 // The HMAC key XOR x, one 64-byte block: RFC 2104's inner (0x36) or outer (0x5c) pad.
-function keyPad(x: number): string {
+// Made only when there is a key, to spare the JsVars a function costs.
+var keyPad = opts.key ? function (x: number): string {
   var key = opts.key!, s = "", i;
   if (key.length > 64) key = E.toString(hash!(key));
   for (i = 0; i < 64; i++) s += String.fromCharCode((key.charCodeAt(i) || 0) ^ x);
   return s;
-}
+} : undefined;
 
 // Fails unless `bytes` more fit without compaction: compacting moves files, which garbles
 // code running from them, so it is left to the boot stage's next start.
@@ -215,14 +220,13 @@ function space(bytes: number): OtaError | void {
   return error(E_SPACE, "needs " + bytes + " bytes, " + free + " free");
 }
 
-// The result; an update, or a check that found one, then resets per opts.reset.
-function done(r: UpdateResult | CheckResult) {
-  finish(null, r);
-  if (((r as UpdateResult).updated || (r as CheckResult).available) && opts.reset != "none")
-    setTimeout(function () {
-      if (opts.reset == "soft") load();
-      else E.reboot();
-    }, 100);
+// Reports to the caller from a timer whose callback and arguments hold nothing of this run:
+// once this returns, the run's functions and state are garbage, and the caller's callback
+// (and the app after it) has that RAM. An update, or a check that found one, then resets per
+// opts.reset (a native function for the timer's callback, for the same reason).
+function report(err: OtaError | null, r?: UpdateResult | CheckResult) {
+  setTimeout(finish, 0, err, r);
+  if (r && ((r as UpdateResult).updated || (r as CheckResult).available) && opts.reset != "none") setTimeout(opts.reset == "soft" ? load : E.reboot, 100);
 }
 
 function step(err?: OtaError | void) {
@@ -242,21 +246,20 @@ function step(err?: OtaError | void) {
   if (err) {
     // stop, leaving the installed release as it was
     S.erase(MANIFEST_FILE);
-    if (began) clean();
-    return finish(err as OtaError);
+    return report(err as OtaError);
   }
 
   if (state == CHECKING) {
     ver = x!;
     known = ver == st.v || ver == st.x;
-    if (checkOnly && (known || !opts.key)) return done({ available: !known, installed: st.v, latest: ver });
-    if (known) return finish(ver == st.v ? null : error(E_REJECTED, "rolled back here: " + ver), { updated: false, version: ver, previous: st.p });
+    if (checkOnly && (known || !opts.key)) return report(null, { available: !known, installed: st.v, latest: ver });
+    if (known) return report(ver == st.v ? null : error(E_REJECTED, "rolled back here: " + ver), { updated: false, version: ver, previous: st.p });
     // the manifest goes into flash after the HMAC key's inner pad, so that its signed text is
     // hashed where it lies: no copy of it, up to 16 KB, in RAM
     state = PLANNING;
     base = fileUrl(opts.host, opts.project, ver, "", opts.layout);
     into = MANIFEST_FILE;
-    pad = opts.key ? keyPad(0x36) : "";
+    pad = keyPad ? keyPad(0x36) : "";
     hops = 0;
     return get(base + MANIFEST);
   }
@@ -264,7 +267,7 @@ function step(err?: OtaError | void) {
   if (state == PLANNING) {
     if (checkOnly) {
       S.erase(MANIFEST_FILE);
-      return done({ available: true, installed: st.v, latest: ver });
+      return report(null, { available: true, installed: st.v, latest: ver });
     }
     // Names a board can hold, each once (ENAME for opts.files, EMANIFEST for a manifest);
     // the boot stages (npm run flash writes them, or the release carries them); and room for
@@ -281,8 +284,9 @@ function step(err?: OtaError | void) {
     // BEGIN. Set `set` may hold the copies a pending release would roll back to: its trial
     // ends before they go, so no start can roll back onto a half-overwritten set.
     S.erase(PENDING);
-    began = true;
-    clean();
+    S.list(STAGE_RE).forEach(function (f) {
+      if (opts.keep === false || f.charAt(STAGE.length) == set) S.erase(f);
+    });
     state = STAGING;
   } else if (man) {
     // VERIFY file k from flash: its digest. (Its length is the Content-Length it was created
@@ -329,7 +333,7 @@ function step(err?: OtaError | void) {
     return step(error(E_FLASH, e.message));
   }
   S.erase(MANIFEST_FILE);
-  done({ updated: true, version: ver, previous: st.v });
+  report(null, { updated: true, version: ver, previous: st.v });
 }
 
 // PLAN's reading of the manifest in flash (man); returns what is wrong with it, if anything.
@@ -347,7 +351,7 @@ function readManifest(): OtaError | void {
   if (opts.key) {
     f = manifestLine(man!, count + 1)[field - 1];
     // RFC 2104: H(outer pad + H(inner pad + text)), the inner hash over the pad and text in flash
-    if (!f || !same(hash!(keyPad(0x5c) + E.toString(hash!(S.read(MANIFEST_FILE, 0, MANIFEST_PAD + lineStart(man!, count + 1))!))), f))
+    if (!f || !same(hash!(keyPad!(0x5c) + E.toString(hash!(S.read(MANIFEST_FILE, 0, MANIFEST_PAD + lineStart(man!, count + 1))!))), f))
       return error(E_SIG, (f ? "wrong signature: " : "unsigned: ") + at);
     // only a release newer than every signed one installed here: an old one cannot be replayed
     if (st.q! >= +h[3]) return error(E_REJECTED, "seq " + h[3] + " is not above " + st.q + ": " + at);
@@ -355,19 +359,9 @@ function readManifest(): OtaError | void {
   }
 }
 
-// Empties copy set `set` (an older release's copies, or an interrupted download); without
-// opts.keep, the running release's copies go too.
-function clean() {
-  S.list(STAGE_RE).forEach(function (f) {
-    if (opts.keep === false || f.charAt(STAGE.length) == set) S.erase(f);
-  });
-}
-
-exports.run = function (o: Options, onlyCheck: boolean, cb: Callback<UpdateResult | CheckResult>) {
-  var why = "", c, j;
-  opts = o;
-  finish = cb;
-  checkOnly = onlyCheck;
+// The run: check the options, read STATE, and GET the version file.
+(function () {
+  var why = "", c, j, o = opts;
   // each names the option that is wrong; the README says what each takes
   if (!o || !/^https*:\/\/[^\/]/i.test(o.host)) why = "host";
   else if (!o.project) why = "project";
@@ -382,7 +376,7 @@ exports.run = function (o: Options, onlyCheck: boolean, cb: Callback<UpdateResul
     if (hash) field = c.SHA256 ? 1 : 2;
   } catch (x) {}
   if (!why && o.key && !hash) why = "key: no SHA-1 here";
-  if (why) return cb(error(E_OPTS, "bad opts." + why));
+  if (why) return report(error(E_OPTS, "bad opts." + why));
 
   origin = o.host.match(/^[a-z]+:\/\/[^\/]+/i)![0];
   st = S.readJSON(STATE, true) || {};
@@ -396,6 +390,6 @@ exports.run = function (o: Options, onlyCheck: boolean, cb: Callback<UpdateResul
 
   // committed by an earlier run: the next start installs it
   j = S.readJSON(JOURNAL, true);
-  if (j && j.f && !onlyCheck) return done({ updated: true, version: j.v, previous: j.p });
+  if (j && j.f && !checkOnly) return report(null, { updated: true, version: j.v, previous: j.p });
   get(versionUrl(o.host, o.project));
-};
+})();

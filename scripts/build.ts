@@ -166,7 +166,7 @@ export async function buildModules(): Promise<BuiltModules> {
     __COUNT__: JSON.stringify(count), __COUNT_CRC__: crc(count),
     __BOOT_ROOM__: String(room(boot.length) + room(count.length)),
   }));
-  const ota = face + "\nfunction __update() {\nvar exports = {};\n" + machine + "\nreturn exports;\n}\n";
+  const ota = face + "\nfunction __update(opts, checkOnly, finish) {\n" + machine + "\n}\n";
   return { ota, otaMin: await small(ota), boot, count };
 }
 
