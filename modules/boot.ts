@@ -29,8 +29,12 @@ declare var global: { [name: string]: any };
     counter = S.read(PENDING), i, n, o, from, to;
 
   // COUNT a real start (BOOT_COUNT marked it) against a pending release: one byte per
-  // start in the pre-sized counter, so no file is rewritten
-  if (global[POWER_ON] && counter !== undefined && (i = counter.indexOf("\xFF")) >= 0) S.write(PENDING, "b", i);
+  // start in the pre-sized counter, so no file is rewritten; then read it again, rather than
+  // count on the string from Storage.read being a live view of the file (it is on 2v29)
+  if (global[POWER_ON] && counter !== undefined && (i = counter.indexOf("\xFF")) >= 0) {
+    S.write(PENDING, "b", i);
+    counter = S.read(PENDING);
+  }
   delete global[POWER_ON];
 
   // ROLLBACK
@@ -38,7 +42,8 @@ declare var global: { [name: string]: any };
     if (st.o)
       S.writeJSON(JOURNAL, (j = {
         v: st.p, p: st.v, c: st.o, s: st.o, f: st.g, g: st.f, x: st.v, q: st.q,
-        e: "rolled back " + st.v + ": " + (counter.indexOf("E") >= 0 ? S.read(LAST_ERROR) : "not confirmed"),
+        e: "rolled back " + st.v + " to " + st.p + ": " +
+          (counter.indexOf("E") >= 0 ? S.read(LAST_ERROR) : "started " + (counter.length - 1) + " times without confirm()"),
       }));
     else S.erase(PENDING); // nothing kept to go back to
   }

@@ -10,16 +10,14 @@
 //           names and sizes; with opts.key its signature and seq. A release without one
 //           (404) is opts.files, sized by Content-Length. Check that it fits. Until here
 //           nothing on the board has changed; check() stops here.
-//           BEGIN: end a pending release's trial; empty copy set `set` (an older release's
-//           copies, or an interrupted download; without opts.keep, every copy).
+//           BEGIN: end a pending release's trial; empty copy set `set`.
 //   STAGING   For each file k: GET it into STAGE + set + k, pre-sized, chunk by chunk; VERIFY
 //           it from flash (with a manifest, its digest). Then COMMIT: the boot stages if the
 //           release carries new ones, then the journal: from that write on, the next start
 //           installs the release (boot.ts). Then reset per opts.reset.
-// A failure before the journal leaves the installed release as it was: the copies it staged
-// are in a set no release owns, which the boot stage's next start (or the next run's BEGIN)
-// removes. A power cut before the journal leaves the old release too; after it, the boot
-// stage finishes the install.
+// A failure before the journal leaves the installed release as it was, and removes what the
+// run staged. A power cut before the journal leaves the old release too (the boot stage
+// removes stray copies); after it, the boot stage finishes the install.
 //
 // RAM is the budget that shaped this file: each function alive during a download costs
 // about 10 JsVars on Espruino, so the machine is one step() over explicit states, one
@@ -100,7 +98,7 @@ function get(u: string) {
       }
       if (code != "200") {
         if (!/^30[12378]$/.test(code)) {
-          e = error(E_HTTP, code + ": " + u);
+          e = error(E_HTTP, "HTTP " + code + ": " + u);
           e.status = code;
         } else if (!loc || hops++ >= MAX_REDIRECTS || ((loc = resolve(u, loc)), /^https:/i.test(u) && !/^https:/i.test(loc)))
           e = error(E_REDIRECT, "to " + loc + ": " + u);
@@ -146,7 +144,7 @@ function arm() {
   if (timer) clearTimeout(timer);
   timer = setTimeout(function () {
     timer = 0;
-    end(error(E_TIMEOUT, "no data: " + at));
+    end(error(E_TIMEOUT, "no data for " + (opts.timeout || DEFAULT_TIMEOUT) + " ms: " + at));
   }, opts.timeout || DEFAULT_TIMEOUT);
 }
 
@@ -165,7 +163,7 @@ function end(err?: OtaError | void) {
 // Whether the body on its way fits what the state expects, from its Content-Length.
 function accept(): OtaError | void {
   if (state == CHECKING) return len > 200 ? error(E_VERSION, at) : undefined;
-  if (len < 1) return error(E_SIZE, len + " bytes: " + at);
+  if (len < 1) return error(E_SIZE, (len ? "no Content-Length" : "empty") + ": " + at);
   if (state == PLANNING) return len > MAX_MANIFEST ? error(E_MANIFEST, "size: " + at) : undefined;
   if (man) return len == +manifestLine(man, k + 1)[0] ? undefined : error(E_SIZE, len + " bytes: " + at);
   // without a manifest, each file's room is checked as its size becomes known
@@ -241,11 +239,12 @@ function step(err?: OtaError | void) {
   }
   if (!err && state == CHECKING) {
     x = ver.trim();
-    if (versionRule(x)) err = error(E_VERSION, at);
+    if (versionRule(x)) err = error(E_VERSION, "bad version file: " + at);
   }
   if (err) {
-    // stop, leaving the installed release as it was
+    // stop, leaving the installed release as it was, and nothing this run staged
     S.erase(MANIFEST_FILE);
+    if (state == STAGING) clean();
     return report(err as OtaError);
   }
 
@@ -284,9 +283,7 @@ function step(err?: OtaError | void) {
     // BEGIN. Set `set` may hold the copies a pending release would roll back to: its trial
     // ends before they go, so no start can roll back onto a half-overwritten set.
     S.erase(PENDING);
-    S.list(STAGE_RE).forEach(function (f) {
-      if (opts.keep === false || f.charAt(STAGE.length) == set) S.erase(f);
-    });
+    clean();
     state = STAGING;
   } else if (man) {
     // VERIFY file k from flash: its digest. (Its length is the Content-Length it was created
@@ -334,6 +331,14 @@ function step(err?: OtaError | void) {
   }
   S.erase(MANIFEST_FILE);
   report(null, { updated: true, version: ver, previous: st.v });
+}
+
+// Empties copy set `set` (an older release's copies, an interrupted download, or this run's
+// when it fails); without opts.keep, every copy.
+function clean() {
+  S.list(STAGE_RE).forEach(function (f) {
+    if (opts.keep === false || f.charAt(STAGE.length) == set) S.erase(f);
+  });
 }
 
 // PLAN's reading of the manifest in flash (man); returns what is wrong with it, if anything.
