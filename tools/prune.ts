@@ -5,7 +5,7 @@
 // It deletes only keys that a release's own manifest names, after the board's rules have
 // accepted each name, never one that a kept release also names, and never through a
 // symlink (the local store refuses them).
-import { E_OPTS } from "../modules/formats.ts";
+import { E_OPTS, E_SYMLINK } from "../modules/formats.ts";
 import { checkProject, releaseKeys } from "./lib/paths.ts";
 import { openStore, storeOptions, readLive, type Store, type StoreOptions } from "./lib/store.ts";
 import { lockProject, type LockRecord } from "./lib/store-lock.ts";
@@ -24,7 +24,7 @@ export interface PruneResult {
   live: string | undefined;
   kept: string[];
   removed: string[];
-  skipped: { path: string; reason: string }[]; // manifests that could not be read: left alone
+  skipped: { path: string; reason: string }[]; // manifests that could not be read, releases behind a symlink: left alone
   recovered?: LockRecord | "unreadable";
   cleaned: string[];
 }
@@ -39,6 +39,20 @@ async function removeRelease(store: Store, project: string, v: ListedVersion, ke
   // that promises files which are gone (and the lock names the rest, for the next command).
   for (const k of keys) await store.delete(k);
   if (v.layout == "subdir") await store.removeDir(releaseKeys(project, v.version, [], v.layout).dir); // only if now empty
+}
+
+// A key that the store refuses to touch (a symlink on the way), so that a release is
+// removed whole or not at all.
+async function firstUnsafe(store: Store, keys: string[]): Promise<{ path: string; reason: string } | undefined> {
+  for (const k of keys) {
+    try {
+      await store.stat(k);
+    } catch (e: any) {
+      if (e?.code == E_SYMLINK) return { path: store.where(k), reason: e.message };
+      throw e;
+    }
+  }
+  return undefined;
 }
 
 export async function prune(opts: PruneOptions): Promise<PruneResult> {
@@ -62,6 +76,12 @@ export async function prune(opts: PruneOptions): Promise<PruneResult> {
         continue;
       }
       const keys = keysOf(project, v).filter((k) => !claimed.has(k));
+      const unsafe = await firstUnsafe(store, keys);
+      if (unsafe) {
+        skipped.push(unsafe); // left whole rather than half removed
+        kept.push(v.version);
+        continue;
+      }
       if (lock) {
         await lock.update({ version: v.version, finish: keys });
         await removeRelease(store, project, v, keys);
