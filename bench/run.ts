@@ -14,6 +14,7 @@ import { loadProfile } from "../emulator/board.ts";
 import { MemProbe, runDevice, payload, publish, board, room, OTA, MPOTA, bareDownload, type Updater, type UpdOpts } from "./device.ts";
 import { nginxAvailable, startNginx } from "../harness/nginx.ts";
 import { fleet, type FleetResult } from "./fleet.ts";
+import { fleetS3 } from "./fleet-s3.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 
@@ -315,6 +316,7 @@ if (ngx) {
   }
 }
 
+const fleetS3Result = await fleetS3(); // 7. the fleet figure on object storage (publish's)
 await dev.close();
 await ngx?.stop();
 rmSync(root, { recursive: true, force: true });
@@ -323,7 +325,7 @@ rmSync(root, { recursive: true, force: true });
 const machine = { nproc: cpus().length, cpu: (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/) ?? [])[1] ?? cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
 const results = {
   smoke: SMOKE, machine, elapsedS: +((performance.now() - T0) / 1000).toFixed(1),
-  footprint, memory, wear, speed, speedErrors, speedTarget, noop: noopRows, fleet: fleetRows,
+  footprint, memory, wear, speed, speedErrors, speedTarget, noop: noopRows, fleet: fleetRows, fleetS3: fleetS3Result,
   failures,
   definitions: {
     peakRam: "largest RAM string crossing the device API at once: a body chunk http hands to a 'data' listener, or the data of a Storage.write/writeJSON that is not a string Storage.read just returned (memory-mapped, zero-copy on ESP32/ESP8266) nor a module constant",
@@ -365,6 +367,8 @@ console.log(`   otaStageMs: check + manifest + download/stage + verify + commit 
 table("5. No-op cost (one call, nothing changed)", noopRows as any);
 if (typeof fleetRows == "string") console.log(`\n6. Fleet load: ${fleetRows}`);
 else table("6. Fleet load on nginx (loopback)", fleetRows as any);
+table(`7. Fleet on object storage (measured: one no-op check ${JSON.stringify(fleetS3Result.measured.noopCheck)}; computed per day and month)`, fleetS3Result.rows as any);
+console.log(`   prices assumed: ${fleetS3Result.prices.source}\n   ${fleetS3Result.cdnNote}`);
 console.log(`\nwrote ${out} (${results.elapsedS} s)`);
 if (failures.length) {
   console.log(`\nFAILED:\n  ${failures.join("\n  ")}`);

@@ -10,8 +10,6 @@ import { promises as fsp } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Writable } from "node:stream";
-import { createRequire } from "node:module";
-import { format } from "node:util";
 import { S3Client, HeadObjectCommand, GetObjectCommand, DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { E_EXISTS, E_MISSING, E_STORE, E_BUSY } from "../modules/formats.ts";
 import { main } from "../tools/cli.ts";
@@ -21,69 +19,56 @@ import { list } from "../tools/list.ts";
 import { prune } from "../tools/prune.ts";
 import { openStore } from "../tools/lib/store.ts";
 import { otaBoard, call, sampleApp, installed, BOARDS } from "../harness/device.ts";
+import { startS3Server, S3RVER_ACCOUNT, type S3Middleware } from "../bench/fleet-s3.ts";
 import type { Board, BoardName } from "../emulator/board.ts";
-
-// s3rver ships no types; it is used through the few members below.
-const S3rver = createRequire(import.meta.url)("s3rver");
 
 const BUCKET = "fleet";
 const PREFIX = "ota";
 const ROOT = `s3://${BUCKET}/${PREFIX}`;
-const ACCOUNT = "S3RVER"; // s3rver's built-in access key id and secret
+const ACCOUNT = S3RVER_ACCOUNT;
 
-type Middleware = (ctx: any, next: () => Promise<unknown>) => Promise<unknown>;
-
-interface S3Server {
+interface TestS3 {
   endpoint: string; // http://127.0.0.1:<port>
   host: string; // what a board gets as opts.host: the prefix's public URL
   log: string[]; // s3rver's own log lines, in order
-  stored: () => string[]; // keys from its "Stored object" lines, in order
   mode: { conditional: "ignore" | "enforce" | "reject"; hideFromHead: Set<string> };
   client: S3Client;
   stop(): Promise<void>;
 }
 
-async function startS3(): Promise<S3Server> {
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "ota-s3rver-"));
-  const srv: any = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: dir, configureBuckets: [{ name: BUCKET }] });
-  const mode: S3Server["mode"] = { conditional: "ignore", hideFromHead: new Set() };
+async function startS3(): Promise<TestS3> {
+  const mode: TestS3["mode"] = { conditional: "ignore", hideFromHead: new Set() };
   const keyOf = (ctx: any) => decodeURIComponent(ctx.path.split("/").slice(2).join("/"));
   const s3Error = (ctx: any, status: number, code: string) => {
     ctx.status = status;
     ctx.type = "application/xml";
     ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${code}</Message></Error>`;
   };
-  // Koa composes the middleware when the server starts listening, so these run first.
-  const conditionalWrites: Middleware = async (ctx, next) => {
+  // What a store with conditional writes answers (AWS S3: 412 PreconditionFailed), or one
+  // that does not implement them (501).
+  const conditionalWrites: S3Middleware = async (ctx, next) => {
     if (ctx.method == "PUT" && ctx.get("if-none-match") == "*") {
       if (mode.conditional == "reject") return s3Error(ctx, 501, "NotImplemented");
-      if (mode.conditional == "enforce" && (await srv.store.existsObject(BUCKET, keyOf(ctx)))) return s3Error(ctx, 412, "PreconditionFailed");
+      if (mode.conditional == "enforce" && (await ctx.store.existsObject(BUCKET, keyOf(ctx)))) return s3Error(ctx, 412, "PreconditionFailed");
     }
     return next();
   };
   // A HEAD that answers 404 for an object that exists: what a racing publisher sees when
   // the other one writes right after its check.
-  const raceHead: Middleware = async (ctx, next) => {
+  const raceHead: S3Middleware = async (ctx, next) => {
     if (ctx.method == "HEAD" && mode.hideFromHead.has(keyOf(ctx))) {
       ctx.status = 404;
       return;
     }
     return next();
   };
-  srv.middleware.unshift(conditionalWrites, raceHead);
-  const log: string[] = [];
-  // s3rver's own log (a winston logger, which is a stream of log records).
-  srv.logger.on("data", (info: any) => log.push(format(info.message, ...(info[Symbol.for("splat")] ?? []))));
-  const { port } = await srv.run();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({ endpoint, forcePathStyle: true, region: "us-east-1", credentials: { accessKeyId: ACCOUNT, secretAccessKey: ACCOUNT } });
+  const srv = await startS3Server({ bucket: BUCKET, first: [conditionalWrites, raceHead] });
+  const client = new S3Client({ endpoint: srv.endpoint, forcePathStyle: true, region: "us-east-1", credentials: { accessKeyId: ACCOUNT, secretAccessKey: ACCOUNT } });
   return {
-    endpoint, host: `${endpoint}/${BUCKET}/${PREFIX}`, log, mode, client,
-    stored: () => log.map((l) => /^Stored object "(.*)" in bucket/.exec(l)?.[1]).filter((k): k is string => !!k),
+    endpoint: srv.endpoint, host: `${srv.endpoint}/${BUCKET}/${PREFIX}`, log: srv.log, mode, client,
     async stop() {
       client.destroy();
-      await srv.close();
-      await fsp.rm(dir, { recursive: true, force: true });
+      await srv.stop();
     },
   };
 }
@@ -129,7 +114,7 @@ async function run(...argv: string[]) {
 
 describe("S3-compatible object storage (s3rver on 127.0.0.1)", function () {
   this.timeout(60000);
-  let s3: S3Server;
+  let s3: TestS3;
   let dir: string;
   let restoreEnv: () => void;
   let s3opts: { endpoint: string; pathStyle: boolean };
