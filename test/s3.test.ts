@@ -93,6 +93,8 @@ function setEnv(vars: Record<string, string | undefined>): () => void {
   return () => apply(saved);
 }
 
+// Each test file keeps this four-line helper of its own, as release.test.ts and
+// rollback-list-prune.test.ts do (a test file imported by another would run its tests twice).
 async function rejects(p: Promise<unknown>, code: string, re?: RegExp): Promise<void> {
   try {
     await p;

@@ -38,7 +38,7 @@ function report(io: Io, r: ReleaseResult, json: boolean, extra?: object): void {
     return;
   }
   const bytes = r.manifest.files.reduce((a, f) => a + f.size, 0);
-  line(io, `released ${r.project} ${r.version} seq ${r.seq} (${r.layout} layout${r.manifest.sig ? ", signed" : ""}): ${r.files.length} file(s), ${bytes} bytes; live now`);
+  line(io, `released ${r.project} ${r.version} (${r.layout} layout${r.manifest.sig ? ", signed" : ""}): ${r.files.length} file(s), ${bytes} bytes, seq ${r.seq}; live now`);
   for (const f of r.manifest.files) line(io, `  ${f.name}  ${f.size}  sha256 ${f.sha256}`);
 }
 

@@ -11,6 +11,7 @@ export const rollbackCommand: Command = {
     "       [--endpoint <url>] [--path-style] [--version-max-age <s>] [--recover] [--json]\n" +
     "       Checks that every file of the release is there first. Boards with a key refuse an older seq (EREJECTED):\n" +
     "       --key re-signs the release's manifest with a new seq, after checking it is signed with that key.",
+  // The names of release's options, with what each means here (so not shared specs).
   options: {
     ...storeOptionSpecs,
     version: { type: "string", placeholder: "<ver>", help: "the published version to make live" },
