@@ -182,6 +182,16 @@ describe("rollback, list, prune", () => {
       });
     }
 
+    it("a manifest made for another project: list reports it, rollback refuses it", async () => {
+      const m = await readManifest(at("1.0", MANIFEST));
+      await fsp.writeFile(at("0.7", MANIFEST), manifestJson(buildManifest({ project: "other", version: "0.7", seq: 9, files: m.files })));
+      for (const f of m.files) await fsp.copyFile(at("1.0", f.name), at("0.7", f.name));
+      const l = await list({ root, project: "p" });
+      expect(l.skipped.map((x) => x.reason)).to.deep.equal(['is for project "other"']);
+      await rejects(rollback({ root, project: "p", version: "0.7" }), "EMANIFEST", /for project "other"/);
+      expect(await live()).to.equal("1.2");
+    });
+
     it("a release file that is a symlink out of the root: prune leaves that release whole, rollback refuses it", async () => {
       await fsp.rm(at("1.0", "a.js"));
       await fsp.symlink(outside, at("1.0", "a.js"));
