@@ -68,11 +68,9 @@ export function parseFileSpec(spec: string, isFile: (p: string) => boolean = () 
   return { name: path.basename(spec), path: spec };
 }
 
-export function normalizeFiles(files: (ReleaseFile | string)[]): ReleaseFile[] {
+function normalizeFiles(files: (ReleaseFile | string)[]): ReleaseFile[] {
   return files.map((f) => (typeof f == "string" ? { name: path.basename(f), path: f } : { name: f.name, path: f.path }));
 }
-
-export { releaseNameError };
 
 // The input files' bytes, after every check a board would make of them.
 async function readInputs(inputs: ReleaseFile[], layout: Layout): Promise<Buffer[]> {
