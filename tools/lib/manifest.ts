@@ -6,7 +6,7 @@ import { hmacSha256, hmacSha1, type Key } from "./digest.ts";
 import { fail, E_MANIFEST, E_MISSING } from "./errors.ts";
 
 export type { Manifest, ManifestFile };
-export { manifestText, parseManifest };
+export { manifestText };
 
 // The manifest of a release: signed when a key is given.
 export function buildManifest(release: { project: string; version: string; seq: number; files: ManifestFile[] }, key?: Key): Manifest {
@@ -21,6 +21,15 @@ export function signManifest(m: Manifest, key: Key): Manifest {
   return { project: m.project, version: m.version, seq: m.seq, files: m.files, sig: hmacSha256(key, text), sig1: hmacSha1(key, text) };
 }
 
+// Checks manifest text read from `where` (a path or an object store's URL, for messages);
+// `version`, if given, must match its header.
+export function checkManifest(text: string, where: string, version?: string): Manifest {
+  const m = parseManifest(text);
+  if (typeof m == "string") fail(E_MANIFEST, `manifest ${where} ${m}`);
+  if (version !== undefined && m.version !== version) fail(E_MANIFEST, `manifest ${where} is for version "${m.version}", not "${version}"`);
+  return m;
+}
+
 // Reads and checks the manifest at `file`; `version`, if given, must match its header.
 export async function readManifest(file: string, version?: string): Promise<Manifest> {
   let text: string;
@@ -30,8 +39,5 @@ export async function readManifest(file: string, version?: string): Promise<Mani
     if (e && e.code == "ENOENT") fail(E_MISSING, `manifest ${file} does not exist`);
     throw e;
   }
-  const m = parseManifest(text);
-  if (typeof m == "string") fail(E_MANIFEST, `manifest ${file} ${m}`);
-  if (version !== undefined && m.version !== version) fail(E_MANIFEST, `manifest ${file} is for version "${m.version}", not "${version}"`);
-  return m;
+  return checkManifest(text, file, version);
 }
