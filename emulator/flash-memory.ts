@@ -112,7 +112,7 @@ export class Flash {
    * The file table as last walked, and the first entry per 28 raw name bytes (latin1 key),
    * so that a Storage call costs the bytes it touches, not a walk of every header. Only the
    * header area changes the table (header writes, delete marks, compaction, eraseAll,
-   * restore), and each of those drops the cache; data writes stay inside their file.
+   * a new `bytes`), and each of those drops the cache; data writes stay inside their file.
    */
   private table: FileEntry[] | null = null;
   private index: Map<string, FileEntry> | null = null;
@@ -491,16 +491,5 @@ export class Flash {
     f.bytes = this.bytes.slice();
     f.counters = { ...this.counters };
     return f;
-  }
-
-  snapshot(): Flash {
-    return this.clone();
-  }
-
-  /** Replace the contents with a snapshot's bytes (same geometry). */
-  restore(from: Flash): void {
-    if (from.storageBytes !== this.storageBytes) throw new Error('restore: flash size mismatch');
-    this.bytes = from.bytes.slice();
-    this.invalidate();
   }
 }

@@ -1,0 +1,106 @@
+/**
+ * `require("Storage")`, the device API over the flash chip model (flash-memory.ts): values
+ * from device code become bytes following Espruino's rules, and flash errors become
+ * exceptions of the device's realm.
+ */
+
+import { StorageError, type Flash } from './flash-memory.ts';
+import { parseLiberal, stringifyCompact } from './json.ts';
+import type { Realm } from './realm.ts';
+import { isArrayBuffer, isView, latin1, toBytes } from './values.ts';
+
+/** Bench instrumentation (default off): sees what crosses the Storage API of device code. */
+export interface StorageProbe {
+  read?(name: string, value: string | undefined): void;
+  write?(name: string, data: unknown): void;
+}
+
+export interface StorageHost {
+  flash: Flash;
+  probe(): StorageProbe | null | undefined;
+  /** a compaction ran (logged as a board event) */
+  compacted(): void;
+}
+
+/** Runs a flash operation; its StorageError becomes an exception of the device's realm (a power cut stays a PowerCut). */
+export function storageCall<T>(realm: Realm, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof StorageError) throw realm.err(e.jsType, e.message);
+    throw e;
+  }
+}
+
+export function createStorage(realm: Realm, host: StorageHost): object {
+  const { fn, err, arr, obj, toCtx, ab, g } = realm;
+  const flash = host.flash;
+  const call = <T>(f: () => T) => storageCall(realm, f);
+  const dataBytes = (data: unknown): Uint8Array => {
+    if (data === undefined) throw err('Error', "Can't get pointer to data to write");
+    if (data === null) throw err('TypeError', 'Expecting Number or iterable, got null');
+    const b = toBytes(data);
+    if (!b) throw err('TypeError', `Expecting Number or iterable, got ${typeof data}`);
+    return b;
+  };
+  const isPlainObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && !isView(v) && !isArrayBuffer(v);
+  return obj({
+    read: fn((name: unknown, offset?: unknown, length?: unknown) => {
+      const r = flash.read(String(name), Number(offset) || 0, Number(length) || 0);
+      host.probe()?.read?.(String(name), r);
+      return r;
+    }),
+    readArrayBuffer: fn((name: unknown) => {
+      const b = flash.readBytes(String(name));
+      return b === undefined ? undefined : ab(b);
+    }),
+    readJSON: fn((name: unknown, noExceptions?: unknown) => {
+      const text = flash.read(String(name));
+      if (text === undefined) return undefined;
+      try {
+        return toCtx(parseLiberal(text));
+      } catch (e) {
+        if (noExceptions) return undefined;
+        if (e instanceof StorageError) throw err(e.jsType, e.message);
+        throw e;
+      }
+    }),
+    write: fn((name: unknown, data?: unknown, offset?: unknown, size?: unknown) => {
+      host.probe()?.write?.(String(name), data);
+      if (isPlainObject(data)) return call(() => flash.write(String(name), latin1(g.JSON.stringify(data))));
+      const bytes = dataBytes(data);
+      return call(() => flash.write(String(name), bytes, Number(offset) || 0, Number(size) || 0));
+    }),
+    writeJSON: fn((name: unknown, data: unknown) => {
+      const text = stringifyCompact(data);
+      host.probe()?.write?.(String(name), text);
+      return call(() => flash.write(String(name), dataBytes(text)));
+    }),
+    erase: fn((name: unknown) => { call(() => flash.erase(String(name))); }),
+    eraseAll: fn(() => { call(() => flash.eraseAll()); }),
+    compact: fn(() => { call(() => flash.compact()); host.compacted(); }),
+    getFree: fn(() => flash.getFree()),
+    getStats: fn(() => obj({ ...flash.getStats() })),
+    list: fn((re?: unknown, opts?: { sf?: boolean }) => {
+      let names = flash.list();
+      if (opts && opts.sf === false) names = names.filter((n) => !/[\x01-\xff]$/.test(n) || !isStorageFileChunk(n, names));
+      if (re !== undefined && re !== null) {
+        const r = re as RegExp;
+        names = names.filter((n) => { r.lastIndex = 0; return r.test(n); });
+      }
+      return arr(names);
+    }),
+    hash: fn((re?: unknown) => {
+      const r = re as RegExp | undefined;
+      return flash.hash(r ? (n) => { r.lastIndex = 0; return r.test(n); } : undefined);
+    }),
+    optimise: fn(() => undefined),
+    debug: fn(() => undefined),
+    open: fn(() => { throw err('Error', 'Storage.open (StorageFile) is not emulated'); }),
+  });
+}
+
+function isStorageFileChunk(n: string, all: string[]): boolean {
+  const base = n.slice(0, -1);
+  return all.includes(base + '\x01');
+}
