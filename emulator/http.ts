@@ -5,11 +5,8 @@
  * `jswrap_http.c`, `jswrap_net.c`) and the golden probes 16–30 recorded on the Linux build:
  *
  * - `http.get(url|options, cb)`, `http.request(options, cb)`; a request connects only on its first
- *   `write()`/`end()`. A string URL goes through Espruino's `url.parse` (exported here as
- *   `urlParse`). `http.get` writes `method:"GET"` into a caller's options object.
- * - The request is written exactly as Espruino writes it: `<method> <path> HTTP/1.1`, then
- *   `User-Agent: Espruino <VERSION>`, `Connection: close`, the user headers in object order, then
- *   `Host: host[:port]` (unless `headers.Host` is set). A missing method is sent as `undefined`.
+ *   `write()`/`end()`. A string URL goes through Espruino's `url.parse` (url.ts). `http.get` writes `method:"GET"` into a caller's options object.
+ * - The request is written exactly as Espruino writes it (http-wire.ts `requestHead`).
  *   No Content-Length is added; `Transfer-Encoding: chunked` in the headers chunk-encodes writes.
  * - Refused connections / unknown hosts THROW synchronously from `end()` (so from `http.get`):
  *   a worker thread does the DNS lookup + TCP connect while the main thread blocks on
@@ -32,12 +29,16 @@
  *   {code:-15,message:"no response"}; `req.clsNow = true` closes at the next pass with no error;
  *   there is no timeout at all. HTTPS ends with the benign mbedTLS error -30848 after 'end' and
  *   before 'close' (which then gets hadError=true, as in the firmware's `fireErrorEvent`).
+ *
+ * Why this module is over 500 lines: `request()` is one connection of the firmware's client
+ * loop, and its steps share the connection's state, so they stay one closure. The wire format
+ * (request head, header parser) is in http-wire.ts, the network under it in network.ts.
  */
 
 import { Buffer } from 'node:buffer';
 import http from 'node:http';
 import https from 'node:https';
-import { espruinoParseHeaders, headerI } from './http-headers.ts';
+import { asString, espruinoParseHeaders, headerI, requestHead, toLatin1Bytes } from './http-wire.ts';
 import { connectCheckSync, socketErrorString, SOCKET_ERR } from './network.ts';
 import { urlParse } from './url.ts';
 
@@ -81,24 +82,6 @@ export interface HttpHost {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function toLatin1Bytes(data: unknown): Buffer {
-  if (data === undefined || data === null) return Buffer.alloc(0);
-  if (typeof data === 'string') return Buffer.from(data, 'latin1');
-  if (data instanceof ArrayBuffer || Object.prototype.toString.call(data) === '[object ArrayBuffer]') {
-    return Buffer.from(new Uint8Array(data as ArrayBuffer));
-  }
-  if (ArrayBuffer.isView(data)) {
-    const v = data as ArrayBufferView;
-    return Buffer.from(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-  }
-  return Buffer.from(String(data), 'latin1');
-}
-
-/** JS value to the text Espruino's `%v` / jsvAsString gives (close enough for headers). */
-function asString(v: unknown): string {
-  return String(v);
-}
 
 function isObjectLike(v: unknown): v is Record<string, any> {
   return v !== null && (typeof v === 'object' || typeof v === 'function');
@@ -429,26 +412,8 @@ export function createHttp(host: HttpHost): EspruinoHttp {
       host.stats.requests++;
       release = host.hold();
 
-      // Build the request head exactly as clientRequestWrite does.
-      let head = `${asString(opts.method)} ${asString(opts.path)} HTTP/1.1\r\nUser-Agent: Espruino ${host.version}\r\nConnection: close\r\n`;
-      const headers = opts.headers;
-      let hasHost = false;
-      const rawList: string[] = ['User-Agent', `Espruino ${host.version}`, 'Connection', 'close'];
-      if (isObjectLike(headers) && !Array.isArray(headers)) {
-        hasHost = Object.keys(headers).some((k) => k.toLowerCase() === 'host');
-        for (const k of Object.keys(headers)) {
-          head += `${k}: ${asString(headers[k])}\r\n`;
-          rawList.push(k, asString(headers[k]));
-        }
-        if (String(headers['Transfer-Encoding']).toLowerCase() === 'chunked') sendChunked = true;
-      }
-      if (!hasHost) {
-        const optPort = Number(opts.port) | 0;
-        const h = optPort > 0 && optPort !== 80 ? `${asString(opts.host)}:${optPort}` : asString(opts.host);
-        head += `Host: ${h}\r\n`;
-        rawList.push('Host', h);
-      }
-      head += '\r\n';
+      const { head, rawList, chunked: sendsChunked } = requestHead(opts, host.version);
+      sendChunked = sendsChunked;
       host.stats.bytesOut += Buffer.byteLength(head, 'latin1');
 
       const mod = isTls ? https : http;

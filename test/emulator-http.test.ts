@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHttp, type HttpHost } from '../emulator/http.ts';
-import { espruinoParseHeaders } from '../emulator/http-headers.ts';
+import { espruinoParseHeaders } from '../emulator/http-wire.ts';
 import { urlParse } from '../emulator/url.ts';
 import { startGoldenServer, type GoldenServer } from '../harness/golden-server.ts';
 
