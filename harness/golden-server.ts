@@ -1,7 +1,7 @@
 /**
  * The loopback HTTP server of the Espruino golden probes, rebuilt from
- * /work/shared/data/espruino-golden/server.json (copied into the `ROUTES` table below so the
- * emulator does not depend on that folder at run time).
+ * emulator/golden/server.json (the `ROUTES` table below; test/golden.test.ts checks that
+ * the two agree).
  *
  * Responses are written by hand on a raw `net` socket: status line, the listed headers in the
  * listed order and case, a blank line, the body; nothing implicit. Unless the behaviour says
@@ -163,6 +163,21 @@ export const ROUTES: GoldenRoute[] = [
       ['Content-Length', '23'],
     ],
     body: 'alpha: one\r\nbeta: two\r\n',
+  },
+  {
+    path: '/dup-headers',
+    status: 200,
+    reason: 'OK',
+    behaviour: 'normal',
+    headers: [
+      ['Set-Cookie', 'a=1'],
+      ['X-Dup', 'one'],
+      ['set-cookie', 'b=2'],
+      ['X-Dup', 'two'],
+      ['X-Dup', 'three'],
+      ['Content-Length', '2'],
+    ],
+    body: 'ok',
   },
 ];
 
