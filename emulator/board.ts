@@ -8,7 +8,8 @@
  * - `powerOn()` = cold boot / E.reboot() / `espruino -e`: fresh context, `.bootPowerOn`,
  *   `.boot0`…`.boot3`, then `.bootrst` if it exists else `.bootcde`, then E.on('init') handlers
  *   and onInit().
- * - `runFile(code)` = `espruino file.js`: fresh context, `.boot0`…`.boot3` and `.bootrst`, then code.
+ * - `runFile(code)` = `espruino file.js`: fresh context, `.bootPowerOn`, `.boot0`…`.boot3` and
+ *   `.bootrst`, then code (never `.bootcde`).
  * - Nothing runs by itself: `settle()` drives the event loop (timers, I/O callbacks, deferred
  *   load()/reset()) until the first of: idle, E.reboot(), power cut, timeout. With `autoReboot`
  *   (default) the board has already booted again when settle returns 'reboot'; `run()` loops
@@ -26,10 +27,11 @@
 
 import vm from 'node:vm';
 import { bootFiles, runsInit, type BootMode } from './boot.ts';
+import { EMITTER_METHODS, fireEvent, listenerCount, registerStreamBuffer } from './events.ts';
 import { Flash, PowerCut, type FlashOp } from './flash-memory.ts';
 import { installGlobals } from './globals.ts';
 import type { HttpHost } from './http.ts';
-import { defaultSerial } from './process.ts';
+import { defaultSerial, dispatchUncaught } from './process.ts';
 import { loadProfile, type BoardName, type BoardProfile } from './profiles.ts';
 import { createRealm } from './realm.ts';
 import { isSignal, RebootSignal, Session } from './session.ts';
@@ -89,7 +91,8 @@ export interface RunOptions extends SettleOptions {
   maxReboots?: number;
 }
 
-export type BoardEventType = 'powerOn' | 'runFile' | 'reboot' | 'powercut' | 'load' | 'reset' | 'uncaught' | 'compact';
+/** `uncaughtDropped`: an uncaught error went to a process["#onuncaughtException"] left empty (nothing printed) */
+export type BoardEventType = 'powerOn' | 'runFile' | 'reboot' | 'powercut' | 'load' | 'reset' | 'uncaught' | 'uncaughtDropped' | 'compact';
 export interface BoardEvent { t: number; type: BoardEventType; detail?: string }
 
 // Rejections of device promises end up on the host process; route them back to their board.
@@ -178,7 +181,7 @@ export class Board {
     this.boot('power');
   }
 
-  /** `espruino file.js`: boot0-3 and .bootrst (not .bootcde), then the code at top level. */
+  /** `espruino file.js`: .bootPowerOn, boot0-3 and .bootrst (not .bootcde), then the code at top level. */
   runFile(code: string, filename = 'file.js'): void {
     this.start('runFile', filename);
     const s = this.boot('file');
@@ -275,20 +278,41 @@ export class Board {
     }
   }
 
+  /**
+   * An exception escaped device code. Inside a pass of the event loop it waits for the end of
+   * the pass, and a later one replaces it (the firmware's jsiLoop checks errors once per
+   * jsiIdle); elsewhere (boot files, the script of runFile) it is reported at once.
+   */
   private uncaught(s: Session, e: unknown): void {
-    const proc = s.g.process;
-    if (proc && Object.prototype.hasOwnProperty.call(proc, '#onuncaughtException') &&
-        proc['#onuncaughtException'].length) {
-      this.invoke(s, () => proc.emit('uncaughtException', e));
-      return;
+    if (s.inPass) s.passError = { e };
+    else this.reportUncaught(s, e);
+  }
+
+  private reportUncaught(s: Session, e: unknown): void {
+    let outcome: ReturnType<typeof dispatchUncaught>;
+    try {
+      outcome = dispatchUncaught(s, e);
+    } catch (signal) {
+      if (isSignal(signal) || s.dead) return;
+      throw signal;
     }
-    const text = errorText(e);
+    if (outcome.dropped !== undefined) this.event('uncaughtDropped', outcome.dropped);
+    if (outcome.printed === undefined) return;
+    const text = outcome.printed;
     this.errors.push(text);
     this.event('uncaught', text);
     this.println('Uncaught ' + text);
     if (s.flags.onErrorSave) {
       try { this.flash.write('ERROR', latin1('Uncaught ' + text)); } catch { /* best effort, as the firmware */ }
     }
+  }
+
+  /** The end of a pass: its uncaught error, if any, is reported now. */
+  private endPass(s: Session): void {
+    s.inPass = false;
+    const pending = s.passError;
+    s.passError = null;
+    if (pending && !s.dead) this.reportUncaught(s, pending.e);
   }
 
   /** called by the process hook for rejected device promises nobody handled */
@@ -344,7 +368,7 @@ export class Board {
       else this.runScript(s, code, file);
     }
     if (!s.dead && runsInit(mode)) {
-      this.invoke(s, () => s.g.E.emit('init'));
+      this.invoke(s, () => fireEvent(s.ctx, s.g.E, 'init', []));
       if (typeof s.g.onInit === 'function') this.invoke(s, () => s.g.onInit());
     }
     return s;
@@ -387,8 +411,9 @@ export class Board {
       if (!s || s.dead) return 'idle'; // off (E.reboot without autoReboot)
       if (s.pending) { this.doPending(s); continue; }
 
-      // one idle pass: due timers first, then queued I/O events
+      // one idle pass: due timers first, then queued I/O events, then its uncaught error
       let ran = false;
+      s.inPass = true;
       const due = [...s.timers.values()].filter((t) => t.when <= this.now())
         .sort((a, b) => a.when - b.when || a.id - b.id);
       for (const t of due) {
@@ -405,6 +430,7 @@ export class Board {
         this.invoke(s, fn);
         await flushMicrotasks();
       }
+      this.endPass(s);
       if (ran) continue;
 
       if (s.timers.size === 0 && s.queue.length === 0 && s.holds.size === 0) return 'idle';
@@ -446,10 +472,9 @@ export class Board {
     const board = this;
     return {
       version: this.profile.info.binary_version,
-      listenerCount(o: object, event: string) {
-        const l = (o as Record<string, unknown>)['#on' + event];
-        return Array.isArray(l) ? l.length : 0;
-      },
+      listenerCount,
+      fire: (o, event, args) => fireEvent(s.ctx, o, event, args),
+      streamBuffer: registerStreamBuffer,
       uncaught(e: unknown) {
         if (isSignal(e) || s.dead || board.isDead) return;
         board.uncaught(s, e);
@@ -478,7 +503,7 @@ export class Board {
       makeEmitter<T extends object>(o: T): T {
         if (typeof (o as { on?: unknown }).on === 'function') return o;
         const proto = s.g.Object.prototype;
-        for (const k of ['on', 'addListener', 'prependListener', 'emit', 'removeListener', 'removeAllListeners']) {
+        for (const k of EMITTER_METHODS) {
           Object.defineProperty(o, k, { value: proto[k], writable: true, configurable: true, enumerable: false });
         }
         return o;

@@ -10,7 +10,7 @@ import type { Session } from './session.ts';
 
 /**
  * - `power`: power-on, E.reboot(), `espruino -e` (eval mode);
- * - `file`: `espruino file.js`;
+ * - `file`: `espruino file.js` (a power-on that runs the file instead of .bootcde);
  * - `load`: load() / load(file);
  * - `reset`: reset().
  */
@@ -22,7 +22,8 @@ export type BootMode = 'power' | 'file' | 'load' | 'reset';
  */
 export function* bootFiles(flash: Flash, mode: BootMode, file?: string): Generator<string> {
   const has = (n: string) => flash.find(n) !== undefined;
-  if (mode === 'power' && has('.bootPowerOn')) yield '.bootPowerOn';
+  // a process start (file or eval mode) is a power-on too (golden probes 55, 56)
+  if ((mode === 'power' || mode === 'file') && has('.bootPowerOn')) yield '.bootPowerOn';
   for (const n of ['.boot0', '.boot1', '.boot2', '.boot3']) if (has(n)) yield n;
   if (has('.bootrst')) yield '.bootrst';
   else if ((mode === 'power' || (mode === 'load' && file === undefined)) && has('.bootcde')) yield '.bootcde';

@@ -4,6 +4,7 @@
  */
 
 import { randomInt } from 'node:crypto';
+import { fireEvent } from './events.ts';
 import type { Flash } from './flash-memory.ts';
 import { stringifyCompact } from './json.ts';
 import type { Realm } from './realm.ts';
@@ -26,7 +27,7 @@ export function installE(realm: Realm, s: Session, host: EHost): void {
   const E = obj({
     reboot: fn(() => {
       if (host.isLinux) host.println('Not implemented');
-      try { E.emit('kill'); } catch (e) { if (!isSignal(e)) host.uncaught(e); }
+      try { fireEvent(s.ctx, E, 'kill', []); } catch (e) { if (!isSignal(e)) host.uncaught(e); }
       return host.reboot();
     }),
     CRC32: fn((v: unknown) => crc32(flatBytes(v) ?? [])),

@@ -302,6 +302,8 @@ export class Flash {
     if (offset < 0 || size < 0) return false;
     const len = data.length;
     if (size === 0) size = len;
+    // checked before the file is looked up, so an existing file is kept (golden probe 57)
+    if (size === 0) throw new StorageError("Can't create zero length file");
     let file = this.find(name);
     if (offset === 0) {
       const reusable = file && file.flags === 0 && file.size === size &&
@@ -309,7 +311,6 @@ export class Flash {
       if (!reusable) {
         if (file && file.size === len && this.equalContent(file, data)) return true;
         if (file) this.markDeleted(file);
-        if (size === 0) throw new StorageError("Can't create zero length file");
         file = this.createFile(nameBytes(name), size);
       }
     }

@@ -44,7 +44,7 @@ export interface GlobalsHost {
 export function installGlobals(realm: Realm, s: Session, host: GlobalsHost): void {
   const { profile, flash } = host;
   installLanguage(realm, () => host.clock.epochMs + host.clock.now());
-  installEvents(realm);
+  installEvents(realm, { ctx: s.ctx, queue: host.later });
   installConsole(realm, host.println);
   installTimers(realm, s, host.clock);
   installBase64(realm);

@@ -64,6 +64,13 @@ export interface HttpHost {
   version: string;
   /** Optional: number of listeners for `event` on an emitter made by `makeEmitter`. */
   listenerCount?(o: object, event: string): number;
+  /**
+   * Optional: raise `event` on `o` now (the firmware's native events); default `o.emit(...)`.
+   * A board's `emit` is queued, as Espruino's, so it provides this.
+   */
+  fire?(o: object, event: string, args: unknown[]): void;
+  /** Optional: `res` buffers data no 'data' listener took; a listener added later gets it (`take`). */
+  streamBuffer?(res: object, take: () => string | null): void;
   /** Optional: report an exception thrown by a device callback ("Uncaught ..."). */
   uncaught?(e: unknown): void;
   /** Optional: an error of a named device error class (e.g. "InternalError"). */
@@ -116,7 +123,8 @@ export function createHttp(host: HttpHost): EspruinoHttp {
     }
   };
 
-  const emit = (o: any, ev: string, ...args: unknown[]) => call(() => o.emit(ev, ...args));
+  const emit = (o: any, ev: string, ...args: unknown[]) =>
+    call(() => (host.fire ? host.fire(o, ev, args) : o.emit(ev, ...args)));
 
   const internalError = (msg: string) => {
     if (host.newNamedError) return host.newNamedError('InternalError', msg);
@@ -192,6 +200,13 @@ export function createHttp(host: HttpHost): EspruinoHttp {
     }
 
     const hasDataListener = () => listenerCount(res, 'data') > 0;
+    // A 'data' listener added at any time later (even after 'close') gets what was buffered.
+    host.streamBuffer?.(res, () => {
+      const d = resBuffer;
+      resBuffer = null;
+      if (d !== null) host.onData?.(d);
+      return d;
+    });
 
     /** jswrap_stream_pushData: call the listener now, or buffer (up to 512 bytes unless forced). */
     function pushData(data: string, force: boolean): boolean {

@@ -63,15 +63,21 @@ function installDate(g: any, nowMs: () => number): void {
   g.Date = EDate;
 }
 
-/** Espruino's InternalError (what a failed connection throws). */
+/**
+ * Espruino's InternalError (what a failed connection throws). Not a subclass of Error there:
+ * `e instanceof Error` is false (golden probe 62), so its prototype is a plain object with
+ * Error's `toString` ("InternalError: <message>").
+ */
 function installInternalError(g: any): void {
-  function InternalError(msg: unknown): unknown {
-    const e = new g.Error(msg);
-    Object.setPrototypeOf(e, InternalError.prototype);
+  function InternalError(this: { message?: unknown }, msg: unknown): unknown {
+    const e = Object.create(InternalError.prototype);
+    if (msg !== undefined) hidden(e, 'message', String(msg));
     return e;
   }
-  InternalError.prototype = Object.create(g.Error.prototype);
+  InternalError.prototype = new g.Object();
   hidden(InternalError.prototype, 'constructor', InternalError);
-  InternalError.prototype.name = 'InternalError';
+  hidden(InternalError.prototype, 'name', 'InternalError');
+  hidden(InternalError.prototype, 'message', '');
+  hidden(InternalError.prototype, 'toString', g.Error.prototype.toString);
   hidden(g, 'InternalError', InternalError);
 }

@@ -20,12 +20,19 @@ export interface ModulesHost {
 export function installModules(realm: Realm, s: Session, host: ModulesHost): void {
   const { fn, err, obj, arr, define, g } = realm;
 
-  const evalModule = (name: string, code: string): unknown => {
+  /**
+   * Runs a module's code; `done` gets its exports also when the code throws (jswrap_require
+   * caches what a throwing module exported so far, golden probe 61).
+   */
+  const evalModule = (name: string, code: string, done: (exports: unknown) => void): void => {
     const src = host.prepare(code, name);
     const module = obj({ exports: obj({}) });
-    const f = vm.compileFunction(src, ['exports', 'module'], { parsingContext: s.ctx, filename: name });
-    f.call(g, module.exports, module);
-    return module.exports;
+    try {
+      const f = vm.compileFunction(src, ['exports', 'module'], { parsingContext: s.ctx, filename: name });
+      f.call(g, module.exports, module);
+    } finally {
+      done(module.exports);
+    }
   };
 
   define('Modules', obj({
@@ -37,7 +44,7 @@ export function installModules(realm: Realm, s: Session, host: ModulesHost): voi
         m = src.slice(src.indexOf('{') + 1, src.lastIndexOf('}'));
       }
       if (typeof m !== 'string') throw err('Error', 'args must be addCached(string, string|function)');
-      s.modules.set(String(name), evalModule(String(name), m));
+      evalModule(String(name), m, (exports) => s.modules.set(String(name), exports));
     }),
     removeCached: fn((name: unknown) => { s.modules.delete(String(name)); }),
     removeAllCached: fn(() => { s.modules.clear(); }),
@@ -47,13 +54,14 @@ export function installModules(realm: Realm, s: Session, host: ModulesHost): voi
   define('require', fn((nameArg: unknown) => {
     const name = String(nameArg);
     if (s.modules.has(name)) return s.modules.get(name);
-    let m = host.builtin(name);
-    if (m === undefined) {
-      const code = host.flash.read(name);
-      if (code === undefined) throw err('Error', `Module ${name} not found`);
-      m = evalModule(name, code) as object;
+    const builtin = host.builtin(name);
+    if (builtin !== undefined) {
+      s.modules.set(name, builtin);
+      return builtin;
     }
-    s.modules.set(name, m);
-    return m;
+    const code = host.flash.read(name);
+    if (code === undefined) throw err('Error', `Module ${name} not found`);
+    evalModule(name, code, (exports) => s.modules.set(name, exports));
+    return s.modules.get(name);
   }));
 }

@@ -1,11 +1,14 @@
 /**
- * The `process` object (env, version, memory) and `getSerial()`.
+ * The `process` object (env, version, memory), `getSerial()`, and what becomes of an uncaught
+ * exception (the 'uncaughtException' listeners of `process`).
  */
 
 import { createHash } from 'node:crypto';
+import { fireListeners, listenerCount, listenersOf } from './events.ts';
 import type { Realm } from './realm.ts';
 import type { BoardProfile } from './profiles.ts';
-import type { Session } from './session.ts';
+import { isSignal, type Session } from './session.ts';
+import { errorText } from './values.ts';
 
 /** A stable serial per board name, unless the board options give one. */
 export function defaultSerial(board: string): string {
@@ -27,4 +30,31 @@ export function installProcess(realm: Realm, s: Session, profile: BoardProfile, 
       return obj({ free: total - usage, usage, total, history: 0, gc: 0, gctime: 0, blocksize: profile.ota.varBytes });
     }),
   }));
+}
+
+export interface UncaughtOutcome {
+  /** text printed after "Uncaught " (the error, or the error a listener threw), if any */
+  printed?: string;
+  /** the error went to listeners that are all gone: nothing printed (text for the board log) */
+  dropped?: string;
+}
+
+/**
+ * jsiCheckErrors: what happens to an exception no code caught. With a
+ * process["#onuncaughtException"] property the listeners get it, and there is no "Uncaught"
+ * line, even when removeListener left that array empty (errors are then dropped without a
+ * word until removeAllListeners deletes it, or a reboot); a listener that throws has its own
+ * error printed, is not called for it, and stays (golden probes 50 and 66).
+ */
+export function dispatchUncaught(s: Session, e: unknown): UncaughtOutcome {
+  const proc = s.g.process as object | undefined;
+  const listeners = proc ? listenersOf(proc, 'uncaughtException') : undefined;
+  if (listeners === undefined) return { printed: errorText(e) };
+  try {
+    fireListeners(s.ctx, undefined, listeners, [e]);
+  } catch (thrown) {
+    if (isSignal(thrown)) throw thrown;
+    return { printed: errorText(thrown) };
+  }
+  return listenerCount(proc!, 'uncaughtException') ? {} : { dropped: errorText(e) };
 }

@@ -46,6 +46,10 @@ export class Session {
   disposers: (() => void)[] = [];
   /** E.setFlags() */
   flags: Record<string, number> = {};
+  /** inside a pass of the event loop, where uncaught errors wait for its end */
+  inPass = false;
+  /** the uncaught error of this pass: the firmware keeps one, the last */
+  passError: { e: unknown } | null = null;
 
   constructor() {
     this.ctx = vm.createContext({}, { name: 'espruino', codeGeneration: { strings: true, wasm: false } });

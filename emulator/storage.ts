@@ -81,24 +81,38 @@ export function createStorage(realm: Realm, host: StorageHost): object {
     compact: fn(() => { call(() => flash.compact()); host.compacted(); }),
     getFree: fn(() => flash.getFree()),
     getStats: fn(() => obj({ ...flash.getStats() })),
-    list: fn((re?: unknown, opts?: { sf?: boolean }) => {
+    list: fn((filter?: unknown, opts?: { sf?: boolean }) => {
       let names = flash.list();
       if (opts && opts.sf === false) names = names.filter((n) => !/[\x01-\xff]$/.test(n) || !isStorageFileChunk(n, names));
-      if (re !== undefined && re !== null) {
-        const r = re as RegExp;
-        names = names.filter((n) => { r.lastIndex = 0; return r.test(n); });
-      }
-      return arr(names);
+      const keep = nameFilter(filter);
+      return arr(keep ? names.filter(keep) : names);
     }),
-    hash: fn((re?: unknown) => {
-      const r = re as RegExp | undefined;
-      return flash.hash(r ? (n) => { r.lastIndex = 0; return r.test(n); } : undefined);
-    }),
+    hash: fn((filter?: unknown) => flash.hash(nameFilter(filter))),
     optimise: fn(() => undefined),
     debug: fn(() => undefined),
     open: fn(() => { throw err('Error', 'Storage.open (StorageFile) is not emulated'); }),
   });
 }
+
+/**
+ * The filter of list() and hash(): the firmware keeps a name when `name.match(filter)` is
+ * truthy. Espruino's match() with a `g` flag returns an array (empty when nothing matches),
+ * so such a RegExp keeps every name; a string is a substring (not a pattern), anything else a
+ * string too; null matches nothing; undefined means no filter (golden probe 53).
+ */
+function nameFilter(filter: unknown): ((name: string) => boolean) | undefined {
+  if (filter === undefined) return undefined;
+  if (filter === null) return () => false;
+  if (isRegExp(filter)) {
+    const r = filter as RegExp;
+    if (r.global) return () => true;
+    return (n) => { r.lastIndex = 0; return r.test(n); };
+  }
+  const text = String(filter);
+  return (n) => n.includes(text);
+}
+
+const isRegExp = (v: unknown): boolean => Object.prototype.toString.call(v) === '[object RegExp]';
 
 function isStorageFileChunk(n: string, all: string[]): boolean {
   const base = n.slice(0, -1);

@@ -26,16 +26,17 @@ export function installTimers(realm: Realm, s: Session, clock: BoardClock): void
     s.timers.set(id, { id, when: clock.now() + delay, fn: cb, interval: repeat ? Math.max(delay, 1) : undefined });
     return id;
   };
-  // Espruino: clearTimeout() with undefined clears ALL timers; an unknown id throws.
-  const clear = (kind: string) => fn((...a: unknown[]) => {
-    const id = a[0];
-    if (id === undefined) { s.timers.clear(); return; }
-    if (!s.timers.delete(Number(id))) throw err('Error', `Unknown ${kind}`);
+  // clearTimeout() with no argument clears every timer; clearTimeout(undefined) (an unset
+  // variable) throws; an unknown or spent id does nothing (golden probe 51).
+  const clear = (name: string) => fn((...a: unknown[]) => {
+    if (a.length === 0) { s.timers.clear(); return; }
+    if (a[0] === undefined) throw err('Error', `${name}(undefined) not allowed. Use ${name}() instead`);
+    s.timers.delete(Number(a[0]));
   });
   define('setTimeout', fn((f: unknown, ms?: unknown, ...args: unknown[]) => addTimer(f, ms, args, false)));
   define('setInterval', fn((f: unknown, ms?: unknown, ...args: unknown[]) => addTimer(f, ms, args, true)));
-  define('clearTimeout', clear('Timeout'));
-  define('clearInterval', clear('Interval'));
+  define('clearTimeout', clear('clearTimeout'));
+  define('clearInterval', clear('clearInterval'));
   define('changeInterval', fn((id: unknown, ms: unknown) => {
     const t = s.timers.get(Number(id));
     if (!t || t.interval === undefined) throw err('Error', 'Unknown Interval');

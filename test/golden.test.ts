@@ -19,10 +19,9 @@ export const KNOWN_DIVERGENT: Record<string, string> = {
   '44-lang-builtins': 'language probe: builtin differences (JSON.stringify(undefined), typeof Map/Set/Symbol, …) between Espruino and V8',
   '45-uncaught-error':
     'language probe: the Linux runner prints a source excerpt ("at [raw] (:4:23)", a caret line) and an extra "Uncaught undefined" line',
-  ...Object.fromEntries(['46-storage-code-erased', '48-boot-code-rewritten', '49-storage-read-views', '50-uncaught-listeners',
-    '51-timers-clear', '53-storage-list-filters', '55-boot-poweron-file', '57-storage-write-empty', '58-events-emit-queued',
-    '59-json-parse', '60-json-duplicate-keys', '61-module-throws', '62-http-refused-internalerror', '63-http-late-data',
-    '65-http-duplicate-headers-json', '66-uncaught-one-per-pass'].map((id) => [id, 'not emulated yet (issue 14, in progress)'])),
+  ...Object.fromEntries(['46-storage-code-erased', '48-boot-code-rewritten', '49-storage-read-views',
+    '59-json-parse', '60-json-duplicate-keys',
+    '65-http-duplicate-headers-json'].map((id) => [id, 'not emulated yet (issue 14, in progress)'])),
 };
 
 const ids = probeIds();
