@@ -1,9 +1,12 @@
 /**
  * The language a board's context offers: V8 minus what Espruino lacks, plus what Espruino
- * adds at global level (`global`, `InternalError`), with `Date` driven by the board clock.
- * Runs once on each new context, before any device code.
+ * adds at global level (`global`, `InternalError`), with `Date` driven by the board clock and
+ * `JSON.parse` as Espruino's reader (json.ts). Runs once on each new context, before any
+ * device code.
  */
 
+import { StorageError } from './flash-memory.ts';
+import { parseEspruinoJson } from './json.ts';
 import type { Realm } from './realm.ts';
 
 /** Globals V8 has and Espruino 2v29 does not. */
@@ -42,6 +45,18 @@ export function installLanguage(realm: Realm, nowMs: () => number): void {
   installDate(g, nowMs);
   g.global = g;
   installInternalError(g);
+  // JSON.stringify(undefined) is the string "null" on Espruino (golden probes 44, 59); the rest
+  // of its output is V8's (it differs for bytes >= 0x7F, which Espruino escapes as \u00XX).
+  const stringify = g.JSON.stringify as (...a: unknown[]) => unknown;
+  hidden(g.JSON, 'stringify', realm.fn((...a: unknown[]) => (a[0] === undefined ? 'null' : stringify(...a))));
+  hidden(g.JSON, 'parse', realm.fn((text: unknown) => {
+    try {
+      return realm.toCtx(parseEspruinoJson(String(text), false));
+    } catch (e) {
+      if (e instanceof StorageError) throw realm.err(e.jsType, e.message);
+      throw e;
+    }
+  }));
 }
 
 /** `Date` on the board clock: `new Date()`, `Date()` and `Date.now()` read it. */

@@ -5,7 +5,7 @@
  */
 
 import { StorageError, type Flash } from './flash-memory.ts';
-import { parseLiberal, stringifyCompact } from './json.ts';
+import { parseEspruinoJson, stringifyCompact } from './json.ts';
 import type { Realm } from './realm.ts';
 import { isArrayBuffer, isView, latin1, toBytes } from './values.ts';
 
@@ -58,7 +58,7 @@ export function createStorage(realm: Realm, host: StorageHost): object {
       const text = flash.read(String(name));
       if (text === undefined) return undefined;
       try {
-        return toCtx(parseLiberal(text));
+        return toCtx(parseEspruinoJson(text, true));
       } catch (e) {
         if (noExceptions) return undefined;
         if (e instanceof StorageError) throw err(e.jsType, e.message);

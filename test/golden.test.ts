@@ -16,12 +16,14 @@ export const KNOWN_DIVERGENT: Record<string, string> = {
   '39-lang-errors':
     'language probe: Espruino has no hoisting (ReferenceError text) and TypeError is not instanceof Error; the emulator runs V8 semantics',
   '40-lang-let-loop': 'language probe: Espruino does not bind `let` per for-loop iteration ([3,3,3]); V8 gives [0,1,2]',
-  '44-lang-builtins': 'language probe: builtin differences (JSON.stringify(undefined), typeof Map/Set/Symbol, …) between Espruino and V8',
   '45-uncaught-error':
     'language probe: the Linux runner prints a source excerpt ("at [raw] (:4:23)", a caret line) and an extra "Uncaught undefined" line',
   ...Object.fromEntries(['46-storage-code-erased', '48-boot-code-rewritten', '49-storage-read-views',
-    '59-json-parse', '60-json-duplicate-keys',
-    '65-http-duplicate-headers-json'].map((id) => [id, 'not emulated yet (issue 14, in progress)'])),
+  ].map((id) => [id, 'not emulated yet (issue 14, in progress)'])),
+  '60-json-duplicate-keys':
+    'V8 objects cannot hold two properties of one name: JSON.parse/readJSON keep the first value (reads agree, probe 59), but JSON.stringify and for-in show one',
+  '65-http-duplicate-headers-json':
+    'V8 objects cannot hold two properties of one name: res.headers keeps the first value of a repeated header (reads agree, probe 64), but JSON.stringify and for-in show one',
 };
 
 const ids = probeIds();
