@@ -29,10 +29,10 @@ import vm from 'node:vm';
 import { bootFiles, runsInit, type BootMode } from './boot.ts';
 import { EMITTER_METHODS, fireEvent, listenerCount, registerStreamBuffer } from './events.ts';
 import { Flash, PowerCut, type FlashOp } from './flash-memory.ts';
-import { installGlobals } from './globals.ts';
+import { installGlobals, type ContextApis } from './globals.ts';
 import type { HttpHost } from './http.ts';
 import { defaultSerial, dispatchUncaught } from './process.ts';
-import { loadProfile, type BoardName, type BoardProfile } from './profiles.ts';
+import { isEsp8266, loadProfile, type BoardName, type BoardProfile } from './profiles.ts';
 import { createRealm } from './realm.ts';
 import { isSignal, RebootSignal, Session } from './session.ts';
 import type { StorageProbe } from './storage.ts';
@@ -91,9 +91,19 @@ export interface RunOptions extends SettleOptions {
   maxReboots?: number;
 }
 
-/** `uncaughtDropped`: an uncaught error went to a process["#onuncaughtException"] left empty (nothing printed) */
-export type BoardEventType = 'powerOn' | 'runFile' | 'reboot' | 'powercut' | 'load' | 'reset' | 'uncaught' | 'uncaughtDropped' | 'compact';
+/**
+ * `uncaughtDropped`: an uncaught error went to a process["#onuncaughtException"] left empty
+ * (nothing printed); `crash`: the chip reset itself (an ESP8266 Storage.write from a view into
+ * Storage, see storage-views.ts), `detail` says why.
+ */
+export type BoardEventType =
+  'powerOn' | 'runFile' | 'reboot' | 'crash' | 'powercut' | 'load' | 'reset' | 'uncaught' | 'uncaughtDropped' | 'compact';
+
+/** ESP8266.getResetInfo().reason of a start */
+type ResetCause = 'power on' | 'restart' | 'exception';
 export interface BoardEvent { t: number; type: BoardEventType; detail?: string }
+
+const TIMER_SLACK_MS = 1;
 
 // Rejections of device promises end up on the host process; route them back to their board.
 const realmOwner = new WeakMap<object, { board: Board; session: Session }>();
@@ -122,6 +132,8 @@ export class Board {
   boots = 0;
   /** E.reboot() calls so far */
   reboots = 0;
+  /** resets the chip did by itself so far (see the 'crash' events in `log`) */
+  crashes = 0;
   log: BoardEvent[] = [];
   /** cumulative, shared by all contexts of this board */
   httpStats: HttpStats = { requests: 0, bytesOut: 0, bytesIn: 0 };
@@ -131,8 +143,13 @@ export class Board {
   probe: BoardProbe | null = null;
 
   private session: Session | null = null;
+  /** what the board keeps of the current context's APIs */
+  private apis: ContextApis | null = null;
   private isDead = false;
   private rebootPending = false;
+  /** why the chip restarts at the next automatic power-on, and why the current start happened */
+  private nextCause: ResetCause = 'restart';
+  private cause: ResetCause = 'power on';
   private readonly epochMs = Date.now();
   private warp = 0;
   private t0 = performance.now();
@@ -177,18 +194,19 @@ export class Board {
 
   /** Cold boot (power-on, hard reset, E.reboot). Restores power after a cut. */
   powerOn(): void {
-    this.start('powerOn');
+    this.start('powerOn', undefined, 'power on');
     this.boot('power');
   }
 
   /** `espruino file.js`: .bootPowerOn, boot0-3 and .bootrst (not .bootcde), then the code at top level. */
   runFile(code: string, filename = 'file.js'): void {
-    this.start('runFile', filename);
+    this.start('runFile', filename, 'power on');
     const s = this.boot('file');
     if (!s.dead) this.runScript(s, code, filename);
   }
 
-  private start(type: 'powerOn' | 'runFile', detail?: string): void {
+  private start(type: 'powerOn' | 'runFile', detail: string | undefined, cause: ResetCause): void {
+    this.cause = cause;
     this.session?.kill('gone');
     this.isDead = false;
     this.rebootPending = false;
@@ -220,6 +238,18 @@ export class Board {
   private rebootFrom(s: Session): never {
     this.reboots++;
     this.event('reboot');
+    return this.restart(s, 'restart');
+  }
+
+  /** The chip resets itself (no E.on('kill') handlers run): it powers on again at the next settle(). */
+  private crashFrom(s: Session, detail: string): never {
+    this.crashes++;
+    this.event('crash', detail);
+    return this.restart(s, 'exception');
+  }
+
+  private restart(s: Session, cause: ResetCause): never {
+    this.nextCause = cause;
     this.rebootPending = true;
     s.kill('reboot');
     this.kick();
@@ -250,17 +280,25 @@ export class Board {
     return this.runScript(s, code, filename);
   }
 
-  /** Run device code as a top-level script; uncaught errors are printed. */
-  private runScript(s: Session, code: string, filename: string): boolean {
+  /** Run device code as a top-level script (tied to its Storage file with `guardId`); uncaught errors are printed. */
+  private runScript(s: Session, code: string, filename: string, guardId?: number): boolean {
     return this.invoke(s, () => {
-      new vm.Script(this.prepare(s, code, filename), { filename }).runInContext(s.ctx);
+      new vm.Script(this.prepare(s, code, filename, guardId), { filename }).runInContext(s.ctx);
     });
   }
 
-  /** Espruino-fidelity pass over code loaded on the board: syntax check + regex quirk. */
-  private prepare(s: Session, code: string, filename: string): string {
+  /** A Storage file's code, tied to that file (stored-code.ts). */
+  private runStored(s: Session, file: string, code: string): boolean {
+    return this.runScript(s, code, file, this.apis!.storedCode.guardFor(file));
+  }
+
+  /**
+   * Espruino-fidelity pass over code loaded on the board (syntax.ts): syntax check, regex quirk,
+   * eval hook, and with `guardId` the tie to its Storage file. `strictSyntax: false` skips it all.
+   */
+  private prepare(s: Session, code: string, filename: string, guardId?: number): string {
     if (!this.opts.strictSyntax) return code;
-    const r = prepareCode(code);
+    const r = prepareCode(code, { guardId });
     if (r.error) throw new s.g.SyntaxError(r.error + (filename ? ` (in ${filename})` : ''));
     return r.code;
   }
@@ -334,8 +372,8 @@ export class Board {
     this.session = s;
     realmOwner.set(s.g.Promise.prototype, { board: this, session: s });
     const realm = createRealm(s.g, () => s.checkAlive(this.isDead));
-    const board = this;
-    installGlobals(realm, s, {
+    const esp8266 = isEsp8266(this.profile);
+    this.apis = installGlobals(realm, s, {
       profile: this.profile,
       flash: this.flash,
       serial: this.opts.serial ?? defaultSerial(this.name),
@@ -345,9 +383,10 @@ export class Board {
       reboot: () => this.rebootFrom(s),
       compacted: () => this.event('compact'),
       storageProbe: () => this.probe,
-      prepare: (code, filename) => this.prepare(s, code, filename),
+      prepare: (code, filename, guardId) => this.prepare(s, code, filename, guardId),
+      flashSourceReset: esp8266 ? (detail) => this.crashFrom(s, detail) : undefined,
       httpHost: () => this.httpHost(s),
-      resetReason: () => (board.boots <= 1 ? 'power on' : 'restart'),
+      resetReason: () => this.cause,
       later: (f) => { s.queue.push(f); this.kick(); },
     });
     return s;
@@ -359,13 +398,13 @@ export class Board {
     for (const n of bootFiles(this.flash, mode, file)) {
       if (s.dead) break;
       const code = this.flash.read(n);
-      if (code !== undefined) this.runScript(s, code, n);
+      if (code !== undefined) this.runStored(s, n, code);
     }
     if (mode === 'load' && file !== undefined && !s.dead) {
       s.g.__FILE__ = file;
       const code = this.flash.read(file);
       if (code === undefined) this.invoke(s, () => { throw new s.g.Error(`File ${JSON.stringify(file)} not found`); });
-      else this.runScript(s, code, file);
+      else this.runStored(s, file, code);
     }
     if (!s.dead && runsInit(mode)) {
       this.invoke(s, () => fireEvent(s.ctx, s.g.E, 'init', []));
@@ -404,7 +443,10 @@ export class Board {
       if (this.isDead) return 'powercut';
       if (this.rebootPending) {
         this.rebootPending = false;
-        if (this.opts.autoReboot) this.powerOn();
+        if (this.opts.autoReboot) {
+          this.start('powerOn', undefined, this.nextCause);
+          this.boot('power');
+        }
         return 'reboot';
       }
       const s = this.session;
@@ -414,7 +456,9 @@ export class Board {
       // one idle pass: due timers first, then queued I/O events, then its uncaught error
       let ran = false;
       s.inPass = true;
-      const due = [...s.timers.values()].filter((t) => t.when <= this.now())
+      // within TIMER_SLACK_MS of each other timers are due together, as the firmware's sleep
+      // overshoots by that much (timers set in one callback run in one pass, golden probe 66)
+      const due = [...s.timers.values()].filter((t) => t.when <= this.now() + TIMER_SLACK_MS)
         .sort((a, b) => a.when - b.when || a.id - b.id);
       for (const t of due) {
         if (s.dead || s.pending || this.rebootPending) break;

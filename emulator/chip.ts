@@ -1,9 +1,11 @@
 /**
- * What the ESP chips add: the `ESP8266` / `ESP32` objects and `require("Wifi")`, which is
- * always connected here (the station is up before boot code runs).
+ * What the ESP chips add: the `ESP8266` / `ESP32` objects (ESP32.getState() throws: its heap
+ * figures are not modelled) and `require("Wifi")`, which is always connected here (the
+ * station is up before boot code runs).
  */
 
 import type { Realm } from './realm.ts';
+import { notEmulated } from './process.ts';
 import type { BoardProfile } from './profiles.ts';
 
 export interface ChipHost {
@@ -21,7 +23,7 @@ export function installChip(realm: Realm, profile: BoardProfile, host: ChipHost)
   }
   if (profile.chip.family === 'ESP32') {
     define('ESP32', obj({
-      getState: fn(() => obj({ sdkVersion: 'v3.3.1', freeHeap: 100000, BLE: false, Wifi: true, minHeap: 90000 })),
+      getState: fn(() => { throw realm.err('Error', notEmulated('ESP32.getState()')); }),
       reboot,
     }));
   }

@@ -118,6 +118,10 @@ export class Flash {
   private index: Map<string, FileEntry> | null = null;
   private tableEnd = 0;
 
+  /** per name key: how often a file of that name was deleted (erase, or replaced by a write) */
+  private deletions = new Map<string, number>();
+  private eraseAllCount = 0;
+
   private cutAt = 0; // opCount value at which the power dies (0 = not armed)
   private cutMid = false;
   private frozen = false;
@@ -256,6 +260,21 @@ export class Flash {
     return this.index!.get(nameBytes(name).toString('latin1'));
   }
 
+  /** The key `generation()` takes for a file name (its 28 raw name bytes). */
+  static nameKey(name: string): string {
+    return nameBytes(name).toString('latin1');
+  }
+
+  /**
+   * Changes whenever the file of that name (by `nameKey`) is deleted: erased, replaced by a
+   * write with other content, or wiped by eraseAll. Writes at an offset, identical rewrites
+   * and compaction (which moves files) leave it: what Espruino's jsvUpdateMemoryAddress
+   * follows for code and strings that point into a file (stored-code.ts, storage-views.ts).
+   */
+  generation(key: string): string {
+    return `${this.eraseAllCount}.${this.deletions.get(key) ?? 0}`;
+  }
+
   private isErased(addr: number, len: number): boolean {
     const m = this.mem;
     for (let i = 0; i < len; i++) if (m[addr + i] !== 0xff) return false;
@@ -287,6 +306,8 @@ export class Flash {
 
   private markDeleted(e: FileEntry): void {
     this.beginOp('delete');
+    const key = e.name.toString('latin1');
+    this.deletions.set(key, (this.deletions.get(key) ?? 0) + 1);
     this.invalidate();
     this.program(e.addr + 4, new Uint8Array(4)); // zero the first 4 name bytes
     this.counters.flashWrites++;
@@ -295,8 +316,12 @@ export class Flash {
 
   // ---------------------------------------------------------------- Storage API (host values)
 
-  /** Storage.write semantics (§2.3, jsfWriteFile). Returns true or throws StorageError. */
-  write(name: string, data: Uint8Array, offset = 0, size = 0): boolean {
+  /**
+   * Storage.write semantics (§2.3, jsfWriteFile). Returns true or throws StorageError.
+   * `beforeData(offset, length)` runs when the data is about to be programmed (after the file
+   * was found or created): the board's hook for what the SDK's flash write does (storage.ts).
+   */
+  write(name: string, data: Uint8Array, offset = 0, size = 0, beforeData?: (offset: number, length: number) => void): boolean {
     offset = Math.floor(Number(offset) || 0);
     size = Math.floor(Number(size) || 0);
     if (offset < 0 || size < 0) return false;
@@ -318,7 +343,10 @@ export class Flash {
     if (offset + len > file.size) throw new StorageError('Too much data for file size');
     const at = file.addr + HEADER_BYTES + offset;
     if (!this.isErased(at, len)) throw new StorageError('File already written with different data');
-    if (len > 0) this.writeData(at, data);
+    if (len > 0) {
+      beforeData?.(offset, len);
+      this.writeData(at, data);
+    }
     return true;
   }
 
@@ -375,6 +403,7 @@ export class Flash {
 
   eraseAll(): void {
     this.beginOp('eraseAll');
+    this.eraseAllCount++;
     this.bytes.fill(0xff);
     this.invalidate();
     this.counters.flashWrites++;

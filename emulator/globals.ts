@@ -18,6 +18,8 @@ import type { BoardProfile } from './profiles.ts';
 import type { Realm } from './realm.ts';
 import type { Session } from './session.ts';
 import { createStorage, type StorageProbe } from './storage.ts';
+import { StorageViews, trackSlices } from './storage-views.ts';
+import { StoredCode } from './stored-code.ts';
 import { installTimers, type BoardClock } from './timers.ts';
 import { installUrl } from './url.ts';
 
@@ -34,29 +36,43 @@ export interface GlobalsHost {
   reboot(): never;
   compacted(): void;
   storageProbe(): StorageProbe | null | undefined;
-  prepare(code: string, filename: string): string;
+  /** the Espruino-fidelity pass (syntax.ts) over code of the board, guarded with `guardId` if given */
+  prepare(code: string, filename: string, guardId?: number): string;
+  /** ESP8266 boards: a Storage.write from a view into Storage resets the board (storage.ts) */
+  flashSourceReset?(detail: string): never;
   httpHost(): HttpHost;
   resetReason(): string;
   /** run a device callback at the next idle pass */
   later(f: () => void): void;
 }
 
-export function installGlobals(realm: Realm, s: Session, host: GlobalsHost): void {
+/** What the board keeps of a context's APIs. */
+export interface ContextApis {
+  /** ties code run from Storage files to them */
+  storedCode: StoredCode;
+}
+
+export function installGlobals(realm: Realm, s: Session, host: GlobalsHost): ContextApis {
   const { profile, flash } = host;
+  const views = new StorageViews(flash);
   installLanguage(realm, () => host.clock.epochMs + host.clock.now());
+  trackSlices(realm.g, views);
+  const storedCode = new StoredCode(realm, { flash, views, prepare: host.prepare });
   installEvents(realm, { ctx: s.ctx, queue: host.later });
   installConsole(realm, host.println);
   installTimers(realm, s, host.clock);
   installBase64(realm);
-  installProcess(realm, s, profile, host.serial);
+  installProcess(realm, profile, host.serial);
   installUrl(realm);
   installBootApi(realm, s, flash);
   installE(realm, s, {
-    flash, isLinux: profile.ota.board === 'LINUX', println: host.println, uncaught: host.uncaught, reboot: host.reboot,
+    flash, views, isLinux: profile.ota.board === 'LINUX', println: host.println, uncaught: host.uncaught, reboot: host.reboot,
   });
 
   const builtins = new Map<string, () => object | undefined>([
-    ['Storage', () => createStorage(realm, { flash, probe: host.storageProbe, compacted: host.compacted })],
+    ['Storage', () => createStorage(realm, {
+      flash, views, probe: host.storageProbe, compacted: host.compacted, flashSourceReset: host.flashSourceReset,
+    })],
     ['http', () => createHttp(host.httpHost())],
     ['crypto', () => createCrypto(realm, profile)],
     ['Wifi', () => createWifi(realm, profile, host)],
@@ -64,7 +80,8 @@ export function installGlobals(realm: Realm, s: Session, host: GlobalsHost): voi
   const made = new Map<string, object | undefined>();
   installModules(realm, s, {
     flash,
-    prepare: host.prepare,
+    prepare: (code, name) => host.prepare(code, name, storedCode.guardFor(name)),
+    prepareRam: (code, name) => host.prepare(code, name),
     builtin(name) {
       const make = builtins.get(name);
       if (!make) return undefined;
@@ -74,4 +91,5 @@ export function installGlobals(realm: Realm, s: Session, host: GlobalsHost): voi
     },
   });
   installChip(realm, profile, host);
+  return { storedCode };
 }

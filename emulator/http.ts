@@ -39,7 +39,11 @@ import { Buffer } from 'node:buffer';
 import http from 'node:http';
 import https from 'node:https';
 import { asString, espruinoParseHeaders, headerI, requestHead, toLatin1Bytes } from './http-wire.ts';
-import { connectCheckSync, socketErrorString, SOCKET_ERR } from './network.ts';
+import net from 'node:net';
+import {
+  connectCheckSync, EHOSTUNREACH, isLoopbackAddress, loopbackLookup, loopbackOnlyMessage, notLoopbackError, socketErrorString,
+  SOCKET_ERR,
+} from './network.ts';
 import { urlParse } from './url.ts';
 
 export interface HttpHost {
@@ -348,6 +352,11 @@ export function createHttp(host: HttpHost): EspruinoHttp {
           if (!hadHeaders && !isTls && eofError && /ENOTFOUND|EAI_AGAIN/.test(String(eofError.code))) {
             error = SOCKET_ERR.NOT_FOUND;
           }
+          if (!hadHeaders && eofError?.code === 'EHOSTUNREACH') {
+            // the loopback rule (network.ts), without the synchronous connect: an async error
+            host.print(`ERROR: Connect failed (err ${EHOSTUNREACH}): ${eofError.message}`);
+            error = SOCKET_ERR.NO_ROUTE;
+          }
         } else if (got.length) {
           progressed = true;
           receiveData += got;
@@ -415,13 +424,18 @@ export function createHttp(host: HttpHost): EspruinoHttp {
       const hostName = opts.host === undefined ? '127.0.0.1' : asString(opts.host);
       let port = Number(opts.port) | 0;
       if (!(port > 0)) port = isHttps ? 443 : 80;
+      let refused: NodeJS.ErrnoException | undefined;
       if (host.connectCheck) {
         const r = connectCheckSync(hostName, port, host.connectTimeoutMs ?? 2000);
         if (!r.ok) {
           if (r.dns) throw internalError('Unable to locate host');
-          host.print(`ERROR: Connect failed (err ${r.errno})`);
+          const why = r.notLoopback ? `: ${loopbackOnlyMessage(hostName, r.notLoopback)}` : '';
+          host.print(`ERROR: Connect failed (err ${r.errno})${why}`);
           throw internalError('Unable to create socket');
         }
+      } else if (net.isIP(hostName) && !isLoopbackAddress(hostName)) {
+        // Node skips `lookup` for an address: refuse it here (host names go through loopbackLookup)
+        refused = notLoopbackError(hostName, hostName);
       }
       connected = true;
       host.stats.requests++;
@@ -440,6 +454,7 @@ export function createHttp(host: HttpHost): EspruinoHttp {
         headers: rawList,
         agent: false,
         family: 4,
+        lookup: loopbackLookup,
         insecureHTTPParser: true,
         setHost: false,
       } as https.RequestOptions;
@@ -448,6 +463,12 @@ export function createHttp(host: HttpHost): EspruinoHttp {
         if (opts.ca !== undefined) nodeOpts.ca = opts.ca;
         if (opts.key !== undefined) nodeOpts.key = opts.key;
         if (opts.cert !== undefined) nodeOpts.cert = opts.cert;
+      }
+      if (refused) {
+        eof = true;
+        eofError = refused;
+        wake();
+        return;
       }
       let nr: http.ClientRequest;
       try {

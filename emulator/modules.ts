@@ -13,8 +13,10 @@ export interface ModulesHost {
   flash: Flash;
   /** the built-in module of that name, made on first use, or undefined */
   builtin(name: string): object | undefined;
-  /** Espruino-fidelity pass over code loaded on the board (syntax.ts) */
+  /** Espruino-fidelity pass over a Storage module's code (syntax.ts), tied to its file (stored-code.ts) */
   prepare(code: string, filename: string): string;
+  /** the same for code that lives in RAM (Modules.addCached) */
+  prepareRam(code: string, filename: string): string;
 }
 
 export function installModules(realm: Realm, s: Session, host: ModulesHost): void {
@@ -24,8 +26,7 @@ export function installModules(realm: Realm, s: Session, host: ModulesHost): voi
    * Runs a module's code; `done` gets its exports also when the code throws (jswrap_require
    * caches what a throwing module exported so far, golden probe 61).
    */
-  const evalModule = (name: string, code: string, done: (exports: unknown) => void): void => {
-    const src = host.prepare(code, name);
+  const evalModule = (name: string, src: string, done: (exports: unknown) => void): void => {
     const module = obj({ exports: obj({}) });
     try {
       const f = vm.compileFunction(src, ['exports', 'module'], { parsingContext: s.ctx, filename: name });
@@ -44,7 +45,7 @@ export function installModules(realm: Realm, s: Session, host: ModulesHost): voi
         m = src.slice(src.indexOf('{') + 1, src.lastIndexOf('}'));
       }
       if (typeof m !== 'string') throw err('Error', 'args must be addCached(string, string|function)');
-      evalModule(String(name), m, (exports) => s.modules.set(String(name), exports));
+      evalModule(String(name), host.prepareRam(m, String(name)), (exports) => s.modules.set(String(name), exports));
     }),
     removeCached: fn((name: unknown) => { s.modules.delete(String(name)); }),
     removeAllCached: fn(() => { s.modules.clear(); }),
@@ -61,7 +62,7 @@ export function installModules(realm: Realm, s: Session, host: ModulesHost): voi
     }
     const code = host.flash.read(name);
     if (code === undefined) throw err('Error', `Module ${name} not found`);
-    evalModule(name, code, (exports) => s.modules.set(name, exports));
+    evalModule(name, host.prepare(code, name), (exports) => s.modules.set(name, exports));
     return s.modules.get(name);
   }));
 }

@@ -15,7 +15,15 @@ export function defaultSerial(board: string): string {
   return createHash('sha1').update(board).digest('hex').slice(0, 12);
 }
 
-export function installProcess(realm: Realm, s: Session, profile: BoardProfile, serial: string): void {
+/**
+ * The message of the calls that would report RAM (process.memory(), E.getSizeOf(),
+ * ESP32.getState()): the emulator does not model JsVars, and an invented figure must not reach
+ * a test, a benchmark or the README, so these throw instead.
+ */
+export const notEmulated = (call: string): string =>
+  `${call} is not emulated: the emulator does not count JsVars or heap. Measure on the real interpreter (ESPRUINO_BIN) or a board.`;
+
+export function installProcess(realm: Realm, profile: BoardProfile, serial: string): void {
   const { fn, obj, define } = realm;
   define('getSerial', fn(() => serial));
   const env = obj({
@@ -24,11 +32,7 @@ export function installProcess(realm: Realm, s: Session, profile: BoardProfile, 
   });
   define('process', obj({
     env, version: profile.info.binary_version,
-    memory: fn(() => {
-      const total = profile.ota.variables || 16000;
-      const usage = Math.min(total, 1500 + s.modules.size * 200);
-      return obj({ free: total - usage, usage, total, history: 0, gc: 0, gctime: 0, blocksize: profile.ota.varBytes });
-    }),
+    memory: fn(() => { throw realm.err('Error', notEmulated('process.memory()')); }),
   }));
 }
 

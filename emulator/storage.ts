@@ -7,6 +7,7 @@
 import { StorageError, type Flash } from './flash-memory.ts';
 import { parseEspruinoJson, stringifyCompact } from './json.ts';
 import type { Realm } from './realm.ts';
+import type { StorageViews } from './storage-views.ts';
 import { isArrayBuffer, isView, latin1, toBytes } from './values.ts';
 
 /** Bench instrumentation (default off): sees what crosses the Storage API of device code. */
@@ -17,9 +18,15 @@ export interface StorageProbe {
 
 export interface StorageHost {
   flash: Flash;
+  views: StorageViews;
   probe(): StorageProbe | null | undefined;
   /** a compaction ran (logged as a board event) */
   compacted(): void;
+  /**
+   * Set on ESP8266 boards: a write whose data is a view into Storage resets the board here
+   * (`detail` says why); never returns.
+   */
+  flashSourceReset?(detail: string): never;
 }
 
 /** Runs a flash operation; its StorageError becomes an exception of the device's realm (a power cut stays a PowerCut). */
@@ -32,9 +39,37 @@ export function storageCall<T>(realm: Realm, f: () => T): T {
   }
 }
 
+/**
+ * The bytes of a write that jshFlashWriteAligned (src/jshardware_common.c) hands to the flash
+ * driver straight from the data's own pointer: a partial first word (offset not a multiple of
+ * 4) and a partial last word go through a copy on the stack, the words between do not.
+ */
+export function bytesWrittenFromSource(offset: number, length: number): number {
+  const misaligned = offset & 3;
+  const head = misaligned ? Math.min(4 - misaligned, length) : 0;
+  return (length - head) & ~3;
+}
+
 export function createStorage(realm: Realm, host: StorageHost): object {
   const { fn, err, arr, obj, toCtx, ab, g } = realm;
-  const flash = host.flash;
+  const { flash, views } = host;
+
+  /**
+   * On ESP8266 the SDK's spi_flash_write reads its source with the flash cache off, so a source
+   * in memory-mapped flash faults and the chip resets (targets/esp8266/jshardware.c passes the
+   * pointer through; Espruino issues #1457, #1912). A view's data reaches it unless the write
+   * is skipped (identical content) or fails first; the header and the delete of a replaced file
+   * have landed by then, as on the board.
+   */
+  const sourceCheck = (name: string, data: unknown) => {
+    const reset = host.flashSourceReset;
+    if (!reset || !views.origin(data)) return undefined;
+    return (offset: number, length: number) => {
+      if (bytesWrittenFromSource(offset, length) > 0) {
+        reset(`Storage.write(${JSON.stringify(name)}) from a view into Storage: the ESP8266 SDK's flash write cannot read flash (Espruino #1457, #1912)`);
+      }
+    };
+  };
   const call = <T>(f: () => T) => storageCall(realm, f);
   const dataBytes = (data: unknown): Uint8Array => {
     if (data === undefined) throw err('Error', "Can't get pointer to data to write");
@@ -48,11 +83,14 @@ export function createStorage(realm: Realm, host: StorageHost): object {
     read: fn((name: unknown, offset?: unknown, length?: unknown) => {
       const r = flash.read(String(name), Number(offset) || 0, Number(length) || 0);
       host.probe()?.read?.(String(name), r);
+      views.readString(String(name), r);
       return r;
     }),
     readArrayBuffer: fn((name: unknown) => {
       const b = flash.readBytes(String(name));
-      return b === undefined ? undefined : ab(b);
+      const r = b === undefined ? undefined : ab(b);
+      views.readBuffer(String(name), r);
+      return r;
     }),
     readJSON: fn((name: unknown, noExceptions?: unknown) => {
       const text = flash.read(String(name));
@@ -69,7 +107,8 @@ export function createStorage(realm: Realm, host: StorageHost): object {
       host.probe()?.write?.(String(name), data);
       if (isPlainObject(data)) return call(() => flash.write(String(name), latin1(g.JSON.stringify(data))));
       const bytes = dataBytes(data);
-      return call(() => flash.write(String(name), bytes, Number(offset) || 0, Number(size) || 0));
+      const check = sourceCheck(String(name), data);
+      return call(() => flash.write(String(name), bytes, Number(offset) || 0, Number(size) || 0, check));
     }),
     writeJSON: fn((name: unknown, data: unknown) => {
       const text = stringifyCompact(data);

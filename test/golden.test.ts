@@ -18,8 +18,8 @@ export const KNOWN_DIVERGENT: Record<string, string> = {
   '40-lang-let-loop': 'language probe: Espruino does not bind `let` per for-loop iteration ([3,3,3]); V8 gives [0,1,2]',
   '45-uncaught-error':
     'language probe: the Linux runner prints a source excerpt ("at [raw] (:4:23)", a caret line) and an extra "Uncaught undefined" line',
-  ...Object.fromEntries(['46-storage-code-erased', '48-boot-code-rewritten', '49-storage-read-views',
-  ].map((id) => [id, 'not emulated yet (issue 14, in progress)'])),
+  '49-storage-read-views':
+    'a V8 string is an immutable primitive: a string from Storage.read cannot show a later write at an offset, nor read null once its file is gone (emulator/storage-views.ts)',
   '60-json-duplicate-keys':
     'V8 objects cannot hold two properties of one name: JSON.parse/readJSON keep the first value (reads agree, probe 59), but JSON.stringify and for-in show one',
   '65-http-duplicate-headers-json':
