@@ -27,13 +27,14 @@
 
 import vm from 'node:vm';
 import { bootFiles, runsInit, type BootMode } from './boot.ts';
-import { EMITTER_METHODS, fireEvent, listenerCount, registerStreamBuffer } from './events.ts';
+import { fireEvent } from './events.ts';
 import { Flash, PowerCut, type FlashOp } from './flash-memory.ts';
 import { installGlobals, type ContextApis } from './globals.ts';
-import type { HttpHost } from './http.ts';
+import { createHttpHost, type HttpStats } from './http-host.ts';
 import { defaultSerial, dispatchUncaught } from './process.ts';
 import { isEsp8266, loadProfile, type BoardName, type BoardProfile } from './profiles.ts';
 import { createRealm } from './realm.ts';
+import { routeRejections } from './rejections.ts';
 import { isSignal, RebootSignal, Session } from './session.ts';
 import type { StorageProbe } from './storage.ts';
 import { prepareCode } from './syntax.ts';
@@ -42,14 +43,7 @@ import { errorText, latin1 } from './values.ts';
 export { Flash, PowerCut, loadProfile };
 export type { BoardName, BoardProfile };
 
-export interface HttpStats { requests: number; bytesOut: number; bytesIn: number }
-
-/** What the board gives http.ts: its HttpHost plus lifecycle hooks. */
-export interface BoardHttpHost extends HttpHost {
-  onDispose(fn: () => void): void;
-  alive(): boolean;
-  tls: boolean;
-}
+export type { HttpStats };
 
 /** Bench instrumentation (default off): sees what crosses the Storage and http APIs of device code. */
 export interface BoardProbe extends StorageProbe {
@@ -105,22 +99,6 @@ export interface BoardEvent { t: number; type: BoardEventType; detail?: string }
 
 const TIMER_SLACK_MS = 1;
 
-// Rejections of device promises end up on the host process; route them back to their board.
-const realmOwner = new WeakMap<object, { board: Board; session: Session }>();
-let rejectionHookInstalled = false;
-function installRejectionHook(): void {
-  if (rejectionHookInstalled) return;
-  rejectionHookInstalled = true;
-  process.on('unhandledRejection', (reason, promise) => {
-    const owner = realmOwner.get(Object.getPrototypeOf(promise) as object);
-    if (owner) {
-      owner.board.unhandledRejection(owner.session, reason);
-      return;
-    }
-    if (process.listenerCount('unhandledRejection') <= 1) throw reason; // Node's default
-  });
-}
-
 export class Board {
   readonly name: BoardName;
   readonly profile: BoardProfile;
@@ -163,7 +141,6 @@ export class Board {
     this.flash = opts.flash ?? new Flash({ storageBytes: o.storageBytes, pageSize: o.pageSize });
     this.flash.onMessage = (line) => this.println(line);
     this.flash.onPowerCut = (op) => this.powerCutFired(op);
-    installRejectionHook();
   }
 
   // ---------------------------------------------------------------- state
@@ -353,8 +330,8 @@ export class Board {
     if (pending && !s.dead) this.reportUncaught(s, pending.e);
   }
 
-  /** called by the process hook for rejected device promises nobody handled */
-  unhandledRejection(s: Session, reason: unknown): void {
+  /** a device promise was rejected and nobody handled it */
+  private unhandledRejection(s: Session, reason: unknown): void {
     if (s.dead || s !== this.session || isSignal(reason)) return;
     this.uncaught(s, new s.g.Error('Unhandled promise rejection: ' + errorText(reason)));
   }
@@ -370,7 +347,7 @@ export class Board {
   private newSession(): Session {
     const s = new Session();
     this.session = s;
-    realmOwner.set(s.g.Promise.prototype, { board: this, session: s });
+    routeRejections(s.g.Promise.prototype, (reason) => this.unhandledRejection(s, reason));
     const realm = createRealm(s.g, () => s.checkAlive(this.isDead));
     const esp8266 = isEsp8266(this.profile);
     this.apis = installGlobals(realm, s, {
@@ -385,7 +362,16 @@ export class Board {
       storageProbe: () => this.probe,
       prepare: (code, filename, guardId) => this.prepare(s, code, filename, guardId),
       flashSourceReset: esp8266 ? (detail) => this.crashFrom(s, detail) : undefined,
-      httpHost: () => this.httpHost(s),
+      httpHost: () => createHttpHost(s, {
+        profile: this.profile,
+        stats: this.httpStats,
+        connectCheck: this.opts.http?.connectCheck ?? true,
+        boardDead: () => this.isDead,
+        println: (line) => this.println(line),
+        uncaught: (e) => this.uncaught(s, e),
+        kick: () => this.kick(),
+        httpData: (chunk) => this.probe?.httpData?.(chunk),
+      }),
       resetReason: () => this.cause,
       later: (f) => { s.queue.push(f); this.kick(); },
     });
@@ -507,62 +493,6 @@ export class Board {
 
   private kick(): void {
     this.wake?.();
-  }
-
-  // ---------------------------------------------------------------- http
-
-  /** The HttpHost of one context; everything it queues dies with that context. */
-  private httpHost(s: Session): BoardHttpHost {
-    const board = this;
-    return {
-      version: this.profile.info.binary_version,
-      listenerCount,
-      fire: (o, event, args) => fireEvent(s.ctx, o, event, args),
-      streamBuffer: registerStreamBuffer,
-      uncaught(e: unknown) {
-        if (isSignal(e) || s.dead || board.isDead) return;
-        board.uncaught(s, e);
-      },
-      newNamedError(name: string, msg: string) {
-        const C = s.g[name];
-        return typeof C === 'function' ? new C(msg) : new s.g.Error(msg);
-      },
-      chunkSize: this.profile.ota.httpChunk,
-      onData(chunk) { board.probe?.httpData?.(chunk); },
-      defer(f) {
-        if (s.dead || board.isDead) return;
-        s.queue.push(f);
-        board.kick();
-      },
-      hold() {
-        const id = s.nextHold++;
-        s.holds.add(id);
-        return () => {
-          if (s.holds.delete(id)) board.kick();
-        };
-      },
-      print(line) {
-        if (!s.dead) board.println(line);
-      },
-      makeEmitter<T extends object>(o: T): T {
-        if (typeof (o as { on?: unknown }).on === 'function') return o;
-        const proto = s.g.Object.prototype;
-        for (const k of EMITTER_METHODS) {
-          Object.defineProperty(o, k, { value: proto[k], writable: true, configurable: true, enumerable: false });
-        }
-        return o;
-      },
-      stats: this.httpStats,
-      connectCheck: this.opts.http?.connectCheck ?? true,
-      newObject: () => new s.g.Object(),
-      newError: (msg: string) => new s.g.Error(msg),
-      onDispose(f) {
-        if (s.dead) { try { f(); } catch { /* ignore */ } return; }
-        s.disposers.push(f);
-      },
-      alive: () => !s.dead && !board.isDead,
-      tls: !!this.profile.ota.tls,
-    };
   }
 }
 

@@ -20,7 +20,7 @@ import { isSignal } from './session.ts';
 
 export const EMITTER_METHODS = ['on', 'addListener', 'prependListener', 'emit', 'removeListener', 'removeAllListeners'];
 
-export const listenersKey = (event: string): string => '#on' + event;
+const listenersKey = (event: string): string => '#on' + event;
 
 /** What `#on<event>` holds, if the object has it (an array, or what device code put there). */
 export function listenersOf(o: object, event: string): unknown {

@@ -11,6 +11,9 @@
  * compaction, eraseAll). `armPowerCut(k)` makes the k-th op from now cut the power: that op does
  * not land (except a data write with `mid`, where the first half of its bytes land), and from
  * then on the flash is frozen until `powerOn()` is called by the board.
+ *
+ * Why this module is over 500 lines: it is one data structure (the bytes, the cached file
+ * table, the power-cut gate) whose operations all maintain the same invariants.
  */
 
 import { Buffer } from 'node:buffer';

@@ -1,6 +1,10 @@
 /**
- * Rejects syntax the Espruino parser lacks (§6 of the platform notes), so code that would be a
- * SyntaxError on a board is one here too, instead of silently running on V8.
+ * The pass over code a board runs (one acorn parse per distinct source, cached):
+ * - rejects syntax the Espruino parser lacks (§6 of the platform notes), so code that would be
+ *   a SyntaxError on a board is one here too, instead of silently running on V8;
+ * - applies Espruino's regex `^`-over-alternation quirk to regex literals;
+ * - routes direct `eval(x)` through EVAL_HOOK and, for code from a Storage file, guards each
+ *   function body with CODE_GUARD (stored-code.ts).
  * Not covered: function hoisting, per-iteration `let` bindings and other runtime differences.
  */
 
@@ -173,11 +177,6 @@ function analyse(code: string): Analysis {
   // in source order; at one position by rank; what closes there, inner (walked later) first
   edits.sort((x, y) => x.at - y.at || x.rank - y.rank || (x.rank === Rank.Close ? y.seq - x.seq : x.seq - y.seq));
   return { edits };
-}
-
-/** Returns an error message for the first unsupported construct, or undefined. */
-export function checkSyntax(code: string): string | undefined {
-  return prepareCode(code).error;
 }
 
 function lineCol(code: string, pos: number): string {
