@@ -5,12 +5,14 @@
  * `jswrap_http.c`, `jswrap_net.c`) and the golden probes 16–30 recorded on the Linux build:
  *
  * - `http.get(url|options, cb)`, `http.request(options, cb)`; a request connects only on its first
- *   `write()`/`end()`. A string URL goes through Espruino's `url.parse` (url.ts). `http.get` writes `method:"GET"` into a caller's options object.
+ *   `write()`/`end()`. A string URL goes through Espruino's `url.parse` (url.ts). `http.get`
+ *   writes `method:"GET"` into a caller's options object.
  * - The request is written exactly as Espruino writes it (http-wire.ts `requestHead`).
  *   No Content-Length is added; `Transfer-Encoding: chunked` in the headers chunk-encodes writes.
- * - Refused connections / unknown hosts THROW synchronously from `end()` (so from `http.get`):
- *   a worker thread does the DNS lookup + TCP connect while the main thread blocks on
- *   `Atomics.wait`, like the blocking `connect()` of the ESP32/Linux builds (`host.connectCheck`).
+ * - Refused connections / unknown hosts THROW synchronously from `end()` (so from `http.get`)
+ *   an InternalError (not instanceof Error, golden probe 62): a worker thread does the DNS lookup
+ *   + TCP connect while the main thread blocks on `Atomics.wait`, like the blocking `connect()`
+ *   of the ESP32/Linux builds (`host.connectCheck`). Only loopback is reachable (network.ts).
  * - Node's http/https only writes the request and provides the socket (so nock and real servers
  *   both work); the response is read from the raw socket bytes by a port of the firmware's client
  *   loop (`socketClientConnectionsIdle`, `socketReceived`, `socketPushReceiveData`,
@@ -23,11 +25,13 @@
  *   parser also runs over the body bytes of the same read (the colon-in-body bug, probe 30).
  *   A response without Content-Length ends at the pass after its headers (cRcv is 0).
  * - Data that arrives before a 'data' listener exists is buffered on `res` (see `res.read()`)
- *   and handed over when a listener is added (checked after each callback and each pass).
+ *   and handed over when a listener is added, also after 'close' (events.ts, probe 63).
+ * - Events are raised synchronously within a pass (`host.fire`), where device `emit()` queues.
  * - Closing: 'end' fires once Content-Length is reached (or at the close); a short body just
  *   ends ('end', 'close'(false)); a close before any header gives req 'error'
  *   {code:-15,message:"no response"}; `req.clsNow = true` closes at the next pass with no error;
- *   there is no timeout at all. HTTPS ends with the benign mbedTLS error -30848 after 'end' and
+ *   there is no timeout at all. Repeated response headers: `res.headers` keeps the first value
+ *   (the firmware keeps both properties, which V8 cannot; probes 64, 65). HTTPS ends with the benign mbedTLS error -30848 after 'end' and
  *   before 'close' (which then gets hadError=true, as in the firmware's `fireErrorEvent`).
  *
  * Why this module is over 500 lines: `request()` is one connection of the firmware's client
@@ -38,8 +42,8 @@
 import { Buffer } from 'node:buffer';
 import http from 'node:http';
 import https from 'node:https';
-import { asString, espruinoParseHeaders, headerI, requestHead, toLatin1Bytes } from './http-wire.ts';
 import net from 'node:net';
+import { asString, espruinoParseHeaders, headerI, requestHead, toLatin1Bytes } from './http-wire.ts';
 import {
   connectCheckSync, EHOSTUNREACH, isLoopbackAddress, loopbackLookup, loopbackOnlyMessage, notLoopbackError, socketErrorString,
   SOCKET_ERR,
