@@ -46,7 +46,7 @@ describe('golden probes replayed in the emulator (LINUX)', function () {
   });
 
   it('every probe has its metadata and a recorded output', () => {
-    expect(ids.length).to.be.at.least(45);
+    expect(ids.length).to.be.at.least(66);
     for (const id of ids) {
       const m = probeMeta(id);
       expect(['file', 'eval'], id).to.include(m.mode);
