@@ -66,6 +66,9 @@ export var E_MISSING = "ENOENT"; // an input file, release file or manifest is m
 export var E_DUPLICATE = "EDUPNAME"; // two files of one release share a Storage name
 export var E_LIVE = "ELIVE"; // the operation would remove the live version
 export var E_UNKNOWN_VERSION = "ENOVERSION"; // no release of that version is published
+export var E_SYMLINK = "ESYMLINK"; // a path below the server root is a symlink: the publisher never follows one
+export var E_STORE = "ESTORE"; // the object store refused or failed a request (credentials, permissions, bucket, network)
+export var E_INSECURE = "EINSECURE"; // a file or folder the tools would trust (TLS certificate or key) that another user could have written
 
 export var MAX_REDIRECTS = 3;
 export var DEFAULT_TIMEOUT = 5000;

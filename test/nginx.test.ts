@@ -4,6 +4,9 @@
 // self-signed certificate (ESP32: the ESP8266 firmware has no TLS). All on 127.0.0.1.
 // No nginx is a failure, not a skip: install it with .ci/run or apt-get install nginx.
 import { expect } from "chai";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { otaBoard, call, sampleApp, publish, newRoot, installed } from "../harness/device.ts";
 import { requireNginx, startNginx, type RunningNginx } from "../harness/nginx.ts";
 import { rollback } from "../tools/rollback.ts";
@@ -27,7 +30,7 @@ for (const scheme of ["http", "https"] as const) {
     let ngx: RunningNginx;
     before(async () => {
       root = newRoot();
-      const tls = scheme == "https" ? await selfSignedCert(["localhost", "127.0.0.1"]) : undefined;
+      const tls = scheme == "https" ? await selfSignedCert(["localhost", "127.0.0.1"], mkdtempSync(join(tmpdir(), "ota-tls-"))) : undefined;
       ngx = await startNginx({ root, user: USER, password: PASSWORD, tls: tls && { cert: tls.certPath, key: tls.keyPath } });
     });
     after(async () => {

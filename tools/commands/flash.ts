@@ -1,17 +1,18 @@
 // CLI: espruino-ota flash
 import { flash } from "../flash.ts";
 import { UsageError, str, int, line, type Command } from "./types.ts";
+import { WIFI, readSecret, secretOptions } from "../lib/secret.ts";
 
 export const flashCommand: Command = {
   summary: "put the ota module, the boot stage, an app and Wi-Fi/update settings on a board running Espruino",
   usage:
     "--board ESP32|ESP8266_4MB|ESP8266_BOARD|LINUX|<board.json> --port /dev/ttyUSB0|tcp://host[:port] [--baud 115200]\n" +
-    "      [--wifi ssid:password] [--host http://… --project <name> [--files .bootcde,main]] [--version <v>]\n" +
+    "      [--wifi ssid:password | --wifi-file <file> | $ESPRUINO_OTA_WIFI] [--host http://… --project <name> [--files .bootcde,main]] [--version <v>]\n" +
     "      [--name <Storage name, default .bootcde>] [--storage name=path …] [--no-reset] [--timeout <s>] [--verbose]\n" +
     "      [--dry-run out.js] [app.js]",
   options: {
     board: { type: "string" }, port: { type: "string" }, baud: { type: "string" },
-    wifi: { type: "string" }, host: { type: "string" }, project: { type: "string" }, files: { type: "string" },
+    ...secretOptions(WIFI), host: { type: "string" }, project: { type: "string" }, files: { type: "string" },
     name: { type: "string" }, storage: { type: "string", multiple: true }, version: { type: "string" },
     "no-reset": { type: "boolean" }, "dry-run": { type: "string" }, timeout: { type: "string" }, verbose: { type: "boolean" },
   },
@@ -30,7 +31,7 @@ export const flashCommand: Command = {
     const timeout = int(v, "timeout");
     await flash({
       board: str(v, "board")!, port: str(v, "port"), baud: int(v, "baud"),
-      wifi: str(v, "wifi"), host: str(v, "host"), project: str(v, "project"), files,
+      wifi: readSecret(v, WIFI), host: str(v, "host"), project: str(v, "project"), files,
       app: p[0], name: str(v, "name"), storage, version: str(v, "version"),
       reset: !v["no-reset"], dryRun: str(v, "dry-run"),
       timeout: timeout === undefined ? undefined : timeout * 1000,
