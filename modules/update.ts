@@ -163,7 +163,7 @@ function end(err?: OtaError | void) {
 // Whether the body on its way fits what the state expects, from its Content-Length.
 function accept(): OtaError | void {
   // -2: a Content-Length that is not a number, on the version file too (which may come without one)
-  if (len < -1 || (state != CHECKING && len < 1)) return error(E_SIZE, (len ? (len < -1 ? "bad" : "no") + " Content-Length" : "empty") + ": " + at);
+  if (len < -1 || (state != CHECKING && len < 1)) return error(E_SIZE, (len ? "no valid Content-Length" : "empty") + ": " + at);
   if (state == CHECKING) return len > 200 ? error(E_VERSION, at) : undefined;
   if (state == PLANNING) return len > MAX_MANIFEST ? error(E_MANIFEST, "size: " + at) : undefined;
   if (man) return len == +manifestLine(man, k + 1)[0] ? undefined : error(E_SIZE, len + " bytes: " + at);
