@@ -133,7 +133,13 @@ for (const board of BOARDS) {
 
     it("installs a release that verifies, naming its files from the manifest", async () => {
       await publish(root, "p", "v9", app("v9"), "prefix", signs ? KEY : undefined);
-      const r = await call(b, "update", opts);
+      let r = await call(b, "update", opts);
+      // The stagings refused above leave trash: on the 16 KB ESP8266_BOARD update() may then
+      // need a compaction (ENOSPC), which it asks for and the next start does (README).
+      if (r.err?.code == "ENOSPC") {
+        b.powerOn();
+        r = await call(b, "update", opts);
+      }
       expect(r).to.deep.equal({ result: { updated: true, version: "v9", previous: installed(b).version } });
       b.output = "";
       b.powerOn();
