@@ -14,6 +14,7 @@
 import { expect } from "chai";
 import { startOtaServer, type OtaServer } from "../harness/ota-server.ts";
 import { otaBoard, call, publish, newRoot, installed, payload, BOARDS } from "../harness/device.ts";
+import { committedModules } from "../harness/real-ota.ts";
 import type { Board, BoardName } from "../emulator/board.ts";
 
 const FILES = [".bootcde", "lib.js"];
@@ -143,6 +144,19 @@ for (const board of ["ESP8266_4MB", "ESP8266_BOARD"] as BoardName[]) {
     });
   });
 }
+
+describe("issue 14.2: the copy in the built device code", () => {
+  // On the real interpreter E.toUint8Array copies a Storage.read piece into RAM and E.toString
+  // returns the view itself (test/real-defects.test.ts); the boot stage (INSTALL) and update()
+  // (COMMIT, for boot stages a release carries) are the two places that copy Storage to Storage.
+  it("writes what it copies from Storage through E.toUint8Array, never E.toString of a Storage.read", () => {
+    const built = committedModules();
+    for (const [what, code] of [["the boot stage", built.boot], ["the module", built.otaMin]]) {
+      expect(code, what).to.match(/\.write\([\w$]+,E\.toUint8Array\([\w$]+\.read\([\w$]+,[\w$]+,256\)\)/);
+      expect(code, what).not.to.match(/E\.toString\([\w$]+\.read\(/);
+    }
+  });
+});
 
 for (const board of BOARDS) {
   describe(`issue 14.3: a new .boot0 installed while the running release is pending, ${board}`, function () {
