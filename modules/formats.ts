@@ -66,6 +66,15 @@ export var E_MISSING = "ENOENT"; // an input file, release file or manifest is m
 export var E_DUPLICATE = "EDUPNAME"; // two files of one release share a Storage name
 export var E_LIVE = "ELIVE"; // the operation would remove the live version
 export var E_UNKNOWN_VERSION = "ENOVERSION"; // no release of that version is published
+// Flashing a board through the espruino CLI (tools/flash.ts, tools/espruino-cli.ts):
+export var E_PORT = "ENOPORT"; // no port given, or a serial port that does not exist or cannot be opened
+export var E_NO_ANSWER = "ENOANSWER"; // connected to the port, but the board never answered
+export var E_BOARD = "ENOBOARD"; // an unknown board name, or a board JSON that is missing or not JSON
+export var E_MODULE = "ENOMODULE"; // the espruino CLI found no module for a require() of the app
+export var E_CLI = "ECLI"; // the espruino CLI could not start, or failed in a way not listed here
+// The tools reuse device codes where the meaning is the same: E_BUSY (a serial port held by
+// another program), E_NET (a board's telnet console refused or unreachable), E_TIMEOUT (the
+// espruino CLI did not finish in time), E_MISSING (an app or program file that is not there).
 
 export var MAX_REDIRECTS = 3;
 export var DEFAULT_TIMEOUT = 5000;

@@ -1,11 +1,15 @@
 // CLI: espruino-ota list
 import { list } from "../list.ts";
-import { str, line, type Command } from "./types.ts";
+import { str, line, JSON_OPTION, type Command } from "./types.ts";
 
 export const listCommand: Command = {
   summary: "show the live version and the published releases",
   usage: "--root <dir> --project <name> [--json]",
-  options: { root: { type: "string" }, project: { type: "string" }, json: { type: "boolean" } },
+  options: {
+    root: { type: "string", placeholder: "<dir>", help: "the server root the releases are published in" },
+    project: { type: "string", placeholder: "<name>", help: "the project: a folder of the server root" },
+    json: JSON_OPTION,
+  },
   required: ["root", "project"],
   async run(v, _p, io) {
     const r = await list({ root: str(v, "root")!, project: str(v, "project")! });

@@ -8,9 +8,15 @@ export const nginxCommand: Command = {
     "--root <dir> [--port 8080] [--listen 127.0.0.1] [--user <u> --password <p> --htpasswd <file>]\n" +
     "       [--tls-cert <pem> --tls-key <pem>] [--standalone <prefix dir>]",
   options: {
-    root: { type: "string" }, port: { type: "string" }, listen: { type: "string" },
-    user: { type: "string" }, password: { type: "string" }, htpasswd: { type: "string" },
-    "tls-cert": { type: "string" }, "tls-key": { type: "string" }, standalone: { type: "string" },
+    root: { type: "string", placeholder: "<dir>", help: "the server root the releases are nginx serves" },
+    port: { type: "string", placeholder: "<n>", help: "the port nginx listens on", defaultText: "8080" },
+    listen: { type: "string", placeholder: "<address>", help: "the address nginx listens on", defaultText: "127.0.0.1" },
+    user: { type: "string", placeholder: "<u>", help: "require HTTP Basic auth with this user (with --password and --htpasswd)" },
+    password: { type: "string", placeholder: "<p>", help: "the Basic auth password (with --user)" },
+    htpasswd: { type: "string", placeholder: "<file>", help: "where to write the password file the config names" },
+    "tls-cert": { type: "string", placeholder: "<pem>", help: "certificate for HTTPS (with --tls-key)" },
+    "tls-key": { type: "string", placeholder: "<pem>", help: "private key for HTTPS (with --tls-cert)" },
+    standalone: { type: "string", placeholder: "<dir>", help: "write a whole nginx.conf (and htpasswd) into this prefix folder instead of printing a server block" },
   },
   required: ["root"],
   async run(v, _p, io) {
