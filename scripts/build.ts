@@ -121,6 +121,14 @@ function stage(code: string): string {
   return "(function(){" + code + "})()";
 }
 
+// The first line of ota.min.js, in the style of Espruino's own modules: what it is, its
+// license and where it comes from (for someone who finds it in a board's Storage or in a
+// Web IDE module folder). It costs its bytes in Storage; the boot stages carry none. No
+// "//" in it: EspruinoTools (core/modules.js) then adds a newline to the bundled module.
+export const OTA_HEADER =
+  "/* ota: over-the-air code updates for Espruino (ESP32, ESP8266) from any static web server. " +
+  "Copyright (c) 2026 The espruino-ota authors, MIT License. www.npmjs.com/package/espruino-ota */\n";
+
 export async function buildModules(): Promise<BuiltModules> {
   // The boot stages' top level is a function scope (stage()), freed once they ran.
   const boot = stage(await small(await es5("boot.ts")));
@@ -130,7 +138,7 @@ export async function buildModules(): Promise<BuiltModules> {
     __BOOT__: JSON.stringify(boot), __BOOT_CRC__: crc(boot),
     __COUNT__: JSON.stringify(count), __COUNT_CRC__: crc(count),
   }));
-  return { ota, otaMin: await small(ota), boot, count };
+  return { ota, otaMin: OTA_HEADER + (await small(ota)), boot, count };
 }
 
 // The files writeModules() writes, with what each holds.

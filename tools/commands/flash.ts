@@ -13,7 +13,7 @@ export const flashCommand: Command = {
     project: { type: "string", placeholder: "<name>", help: "the project folder on the server, for ota.json, with --host" },
     files: { type: "string", placeholder: "<names>", help: "comma-separated Storage names of a release, for ota.json", defaultText: "the app's Storage name" },
     name: { type: "string", placeholder: "<name>", help: "Storage name of the app", default: ".bootcde" },
-    storage: { type: "string", multiple: true, placeholder: "<name=path>", help: "one more Storage file (repeatable)" },
+    storage: { type: "string", multiple: true, placeholder: "<name=path>", help: "one more Storage file" },
     version: { type: "string", placeholder: "<v>", help: "record the flashed app as this installed release" },
     "no-reset": { type: "boolean", help: "stay at the prompt instead of rebooting into the app" },
     "dry-run": { type: "string", placeholder: "<out.js>", help: "write the upload script to this file instead of sending it (no --port needed)" },
