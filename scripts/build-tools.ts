@@ -38,5 +38,5 @@ export async function buildTools(): Promise<void> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await buildTools();
-  console.log(`built ${BIN}`);
+  process.stderr.write(`built ${BIN}\n`); // stderr: `npm pack --json` owns stdout
 }

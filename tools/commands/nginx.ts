@@ -8,7 +8,7 @@ export const nginxCommand: Command = {
     "--root <dir> [--port 8080] [--listen 127.0.0.1] [--user <u> --password <p> --htpasswd <file>]\n" +
     "       [--tls-cert <pem> --tls-key <pem>] [--standalone <prefix dir>]",
   options: {
-    root: { type: "string", placeholder: "<dir>", help: "the server root the releases are nginx serves" },
+    root: { type: "string", placeholder: "<dir>", help: "the server root for nginx to serve (where release publishes)" },
     port: { type: "string", placeholder: "<n>", help: "the port nginx listens on", defaultText: "8080" },
     listen: { type: "string", placeholder: "<address>", help: "the address nginx listens on", defaultText: "127.0.0.1" },
     user: { type: "string", placeholder: "<u>", help: "require HTTP Basic auth with this user (with --password and --htpasswd)" },

@@ -6,7 +6,7 @@ export const serveCommand: Command = {
   summary: "serve a release root over HTTP(S) for development, logging device checks",
   usage: "--root <dir> [--port N] [--host 127.0.0.1] [--user <u> --password <p>] [--tls]",
   options: {
-    root: { type: "string", placeholder: "<dir>", help: "the server root the releases are to serve" },
+    root: { type: "string", placeholder: "<dir>", help: "the server root to serve (where release publishes)" },
     port: { type: "string", placeholder: "<n>", help: "TCP port to listen on (0: any free port)", defaultText: "8080" },
     host: { type: "string", placeholder: "<address>", help: "address to listen on (0.0.0.0: every interface, for real boards)", defaultText: "127.0.0.1" },
     user: { type: "string", placeholder: "<u>", help: "require HTTP Basic auth with this user (with --password)" },
