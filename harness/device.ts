@@ -1,5 +1,6 @@
 // Drives the built `ota` module on emulated boards: puts it in Storage as a user would,
 // publishes releases with the real publisher, and reads what the device reported.
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,6 +56,21 @@ export function sampleApp(version: string, opts: object): Record<string, string>
   };
 }
 
+/** Random printable payload (safe for every updater, including string-concat ones). */
+export function payload(n: number): Buffer {
+  const b = randomBytes(n);
+  for (let i = 0; i < n; i++) b[i] = 0x21 + (b[i] % 94);
+  return b;
+}
+
+/**
+ * Storage bytes a file of n bytes takes: a 32-byte header, data padded to 4 (Espruino's
+ * jsflash.c). modules/ota.ts has its own room() with the same rule for its free-space
+ * check; the one shared definition belongs in modules/formats.ts (the lead's), and this is
+ * the harness's single copy meanwhile.
+ */
+export const room = (n: number) => 32 + ((n + 3) & ~3);
+
 /** Publishes `files` (Storage name -> content) as `version` with the real publisher. */
 export async function publish(root: string, project: string, version: string, files: Record<string, string | Buffer>, layout = "prefix", key?: string) {
   const src = mkdtempSync(join(tmpdir(), "ota-src-"));
@@ -89,4 +105,28 @@ export function installed(b: Board): { version?: string; previous?: string; file
     else files[f.name] = f.data.toString("latin1");
   }
   return { version: state.v, previous: state.p, files, leftovers, state };
+}
+
+/**
+ * Device code (ES5) of a bare streaming download of `o.files` of `version` into Storage:
+ * http.get and Storage.write per chunk, no OTA logic at all (the baseline of the bench's
+ * speed and RAM figures). `onChunk` is code run after each chunk is stored; at the end it
+ * calls done({ok: true}), which the caller defines.
+ */
+export function bareDownload(o: { host: string; project: string; files: string[]; user?: string; password?: string }, version: string, onChunk = ""): string {
+  const auth = o.user ? `{Authorization: "Basic " + btoa(${JSON.stringify(o.user + ":" + o.password)})}` : "{}";
+  return `var S = require("Storage"), names = ${JSON.stringify(o.files)}, i = 0;
+  var h = ${auth};
+  function next() {
+    if (i == names.length) return done({ok: true});
+    var name = names[i++], at = 0, size = 0;
+    var p = url.parse(${JSON.stringify(o.host + "/" + o.project + "/" + version + "_")} + encodeURIComponent(name));
+    p.headers = h;
+    require("http").get(p, function (res) {
+      for (var k in res.headers) if (k.toLowerCase() == "content-length") size = +res.headers[k];
+      res.on("data", function (d) { S.write(name, d, at, size); at += d.length; ${onChunk} });
+      res.on("close", function () { setTimeout(next, 1); });
+    });
+  }
+  next();`;
 }

@@ -1,28 +1,18 @@
 /**
  * The loopback HTTP server of the Espruino golden probes, rebuilt from
- * /work/shared/data/espruino-golden/server.json (copied into the `ROUTES` table below so the
- * emulator does not depend on that folder at run time).
+ * ../shared/data/espruino-golden/server.json (copied into the `ROUTES` table below so the
+ * emulator does not depend on that folder at run time; test/golden.test.ts checks the copy).
  *
- * Responses are written by hand on a raw `net` socket: status line, the listed headers in the
- * listed order and case, a blank line, the body; nothing implicit. Unless the behaviour says
- * otherwise, the whole response goes out in ONE socket write and the server then ends the
- * connection. The server answers once it has the request header block plus any body announced
- * by Content-Length. A client that connects and closes without a request is fine (the emulator's
- * synchronous connect check does exactly that).
+ * It is the harness's one fault server (harness/fault-server.ts) with these fixed routes:
+ * each route's `behaviour` is a fault mode of its vocabulary, which is the vocabulary of
+ * server.json. The probes' recorded outputs depend on these responses byte for byte.
  */
 
 import { Buffer } from 'node:buffer';
-import net from 'node:net';
+import { startFaultServer, type Fault, type FaultResponse } from './fault-server.ts';
 
-export type Behaviour =
-  | 'normal'
-  | 'redirect'
-  | `truncate-after:${number}`
-  | `stall-after:${number}`
-  | 'chunked'
-  | 'silent'
-  | 'hangup'
-  | 'echo';
+/** A fault mode (harness/fault-server.ts), as server.json spells a route's behaviour. */
+export type Behaviour = Fault;
 
 export interface GoldenRoute {
   path: string;
@@ -185,112 +175,22 @@ export interface GoldenServer {
   close(): Promise<void>;
 }
 
-function head(status: number, reason: string, headers: Array<[string, string]>): string {
-  let s = `HTTP/1.1 ${status} ${reason}\r\n`;
-  for (const [k, v] of headers) s += `${k}: ${v}\r\n`;
-  return s + '\r\n';
-}
-
 function bodyOf(r: GoldenRoute): Buffer {
   if (r.bodyBase64 !== undefined) return Buffer.from(r.bodyBase64, 'base64');
   return Buffer.from(r.body ?? '', 'latin1');
 }
 
+function response(r: GoldenRoute): FaultResponse {
+  // status and reason are null only for 'silent' and 'hangup', which send no status line
+  return { status: r.status ?? 0, reason: r.reason ?? '', headers: r.headers ?? [], body: bodyOf(r), fault: r.behaviour, chunks: r.chunks };
+}
+
 export async function startGoldenServer(opts: { routes?: GoldenRoute[] } = {}): Promise<GoldenServer> {
   const routes = opts.routes ?? ROUTES;
-  const sockets = new Set<net.Socket>();
-  const log: GoldenServer['log'] = [];
-
-  const server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => {});
-    let buf = Buffer.alloc(0);
-    let answered = false;
-    let safety: NodeJS.Timeout | undefined;
-    const hold = () => {
-      safety = setTimeout(() => sock.destroy(), SAFETY_NET_MS);
-      safety.unref();
-      sock.on('close', () => clearTimeout(safety));
-    };
-
-    sock.on('data', (d) => {
-      if (answered) return;
-      buf = Buffer.concat([buf, d]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const headText = buf.subarray(0, end).toString('latin1');
-      const lines = headText.split('\r\n');
-      const requestLine = lines[0];
-      const headers: Array<[string, string]> = [];
-      for (const line of lines.slice(1)) {
-        const c = line.indexOf(':');
-        if (c < 0) continue;
-        headers.push([line.slice(0, c), line.slice(c + 1).replace(/^[ \t]+/, '')]);
-      }
-      const cl = headers.find(([k]) => k.toLowerCase() === 'content-length');
-      const want = cl ? parseInt(cl[1], 10) || 0 : 0;
-      if (buf.length - (end + 4) < want) return;
-      answered = true;
-      log.push({ requestLine, headers });
-
-      const path = requestLine.split(' ')[1] ?? '';
-      const route = routes.find((r) => r.path === path) ?? NOT_FOUND;
-      const b = route.behaviour;
-      if (b === 'silent') {
-        hold();
-        return;
-      }
-      if (b === 'hangup') {
-        sock.end();
-        return;
-      }
-      const hs = route.headers ?? [];
-      if (b === 'echo') {
-        let body = requestLine + '\n';
-        for (const [k, v] of headers) body += `${k}=${v}\n`;
-        const bodyBuf = Buffer.from(body, 'latin1');
-        const h = hs.map(([k, v]) => [k, k === 'Content-Length' ? String(bodyBuf.length) : v] as [string, string]);
-        sock.end(Buffer.concat([Buffer.from(head(route.status!, route.reason!, h), 'latin1'), bodyBuf]));
-        return;
-      }
-      if (b === 'chunked') {
-        let body = '';
-        for (const c of route.chunks ?? []) body += `${Buffer.byteLength(c, 'latin1').toString(16)}\r\n${c}\r\n`;
-        body += '0\r\n\r\n';
-        sock.end(Buffer.from(head(route.status!, route.reason!, hs) + body, 'latin1'));
-        return;
-      }
-      const full = bodyOf(route);
-      const h = Buffer.from(head(route.status!, route.reason!, hs), 'latin1');
-      const m = /^(truncate|stall)-after:(\d+)$/.exec(b);
-      if (m) {
-        const part = full.subarray(0, parseInt(m[2], 10));
-        if (m[1] === 'truncate') {
-          sock.end(Buffer.concat([h, part]));
-        } else {
-          sock.write(Buffer.concat([h, part]));
-          hold();
-        }
-        return;
-      }
-      // normal, redirect
-      sock.end(Buffer.concat([h, full]));
-    });
+  const srv = await startFaultServer({
+    respond: (req) => response(routes.find((r) => r.path === req.path) ?? NOT_FOUND),
+    holdMs: SAFETY_NET_MS,
+    unref: true,
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  server.unref();
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    port,
-    log,
-    close() {
-      for (const s of sockets) s.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { port: srv.port, log: srv.log, close: () => srv.close() };
 }

@@ -3,7 +3,7 @@
 // foreground (`daemon off`), its error log inside the prefix directory. Used by the
 // nginx tests and the bench.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, existsSync, chmodSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,6 +61,8 @@ export async function startNginx(opts: Omit<NginxStandaloneOptions, "prefix" | "
   requireNginx();
   const prefix = opts.prefix ?? mkdtempSync(join(tmpdir(), "ota-nginx-"));
   const port = await freePort();
+  // Test roots come from mkdtemp (0700); run as root, nginx's workers are unprivileged.
+  if (process.getuid?.() === 0) chmodSync(opts.root, 0o755);
   const files = await writeNginxStandalone({ ...opts, prefix, port, listen: "127.0.0.1" });
   const child: ChildProcess = spawn(NGINX, files.args, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";

@@ -66,6 +66,7 @@ export var E_MISSING = "ENOENT"; // an input file, release file or manifest is m
 export var E_DUPLICATE = "EDUPNAME"; // two files of one release share a Storage name
 export var E_LIVE = "ELIVE"; // the operation would remove the live version
 export var E_UNKNOWN_VERSION = "ENOVERSION"; // no release of that version is published
+export var E_INSECURE = "EINSECURE"; // a file or folder the tools would trust (TLS certificate or key) that another user could have written
 // Flashing a board through the espruino CLI (tools/flash.ts, tools/espruino-cli.ts):
 export var E_PORT = "ENOPORT"; // no port given, or a serial port that does not exist or cannot be opened
 export var E_NO_ANSWER = "ENOANSWER"; // connected to the port, but the board never answered

@@ -1,15 +1,27 @@
 // tools/nginx.ts: the server block, the standalone nginx.conf and htpasswd lines.
-// (Running a real nginx on these files is the nginx integration test's job.)
+// (Running a real nginx on these files is the job of test/nginx.test.ts and
+// test/nginx-policy.test.ts.)
 import { expect } from "chai";
 import { promises as fsp } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createHash } from "node:crypto";
+import bcrypt from "bcryptjs";
 import { H_VERSION, H_BOARD, H_FIRMWARE, H_ID } from "../modules/formats.ts";
 import {
   nginxConfig, nginxStandalone, nginxLogFormat, writeHtpasswd, writeNginxStandalone,
-  htpasswdLine, passwordHash, apr1, headerVar,
+  htpasswdLine, passwordHash, headerVar, BCRYPT_COST,
 } from "../tools/nginx.ts";
+import { HIDDEN_PATH } from "../tools/lib/servable.ts";
+import { SERVER_TIMEOUTS } from "../tools/lib/timeouts.ts";
+import { workerUser } from "../tools/lib/nginx-user.ts";
+
+const IS_ROOT = process.getuid?.() === 0;
+// Root-only checks: skipped, loudly, elsewhere; a failure in CI, which runs as root.
+function notRoot(ctx: Mocha.Context): void {
+  if (process.env.CI) throw new Error("this test needs root, and CI runs as root");
+  console.warn(`    !!! not root: "${ctx.test?.title}" cannot run !!!`);
+  ctx.skip();
+}
 
 function balanced(conf: string): boolean {
   let depth = 0;
@@ -32,10 +44,27 @@ describe("nginx config", () => {
     expect(c).to.include("autoindex off;");
     expect(c).to.include("gzip off;");
     expect(c).to.include("try_files $uri =404;");
-    expect(c).to.match(/location ~ "\/\\\.ota-tmp-" \{\s*return 404;/);
+    expect(c).not.to.match(/^\s*user /m);
     expect(c).not.to.include("auth_basic");
     expect(c).not.to.include("ssl");
     expect(balanced(c)).to.equal(true);
+  });
+
+  it("is safe by default: no symlinks, hidden paths first, GET and HEAD only, timeouts", () => {
+    const c = nginxConfig({ root: "/srv/ota" });
+    expect(c).to.include("disable_symlinks on from=$document_root;");
+    // the servable.ts expression, case-insensitive, before every other location
+    const hidden = `location ~* "${HIDDEN_PATH}" {\n        return 404;\n    }`;
+    expect(c).to.include(hidden);
+    expect(c.indexOf(hidden)).to.be.lessThan(c.indexOf("location ~ \"/version$\""));
+    expect(c.indexOf(hidden)).to.be.lessThan(c.indexOf("location / {"));
+    expect(c).to.match(/if \(\$request_method !~ \^\(\?:GET\|HEAD\)\$\) \{\s*return 405;\s*\}/);
+    const t = SERVER_TIMEOUTS;
+    for (const d of [`client_header_timeout ${t.header}ms;`, `client_body_timeout ${t.body}ms;`, `send_timeout ${t.send}ms;`, `keepalive_timeout ${t.keepAlive}ms;`, "reset_timedout_connection on;"]) {
+      expect(c).to.include(d);
+    }
+    expect(nginxConfig({ root: "/srv", timeouts: { send: 1234 } })).to.include("send_timeout 1234ms;").and.include(`client_header_timeout ${t.header}ms;`);
+    expect(() => nginxConfig({ root: "/srv", timeouts: { header: 0 } })).to.throw(/timeout header/);
   });
 
   it("makes the root absolute and takes port, address and TLS", () => {
@@ -68,9 +97,12 @@ describe("nginx config", () => {
   });
 
   it("wraps the server block in a standalone nginx.conf inside a prefix directory", () => {
-    const c = nginxStandalone({ prefix: "/tmp/ngx", root: "/srv", port: 18080, runAs: "nobody" });
+    const c = nginxStandalone({ prefix: "/tmp/ngx", root: "/srv", port: 18080, workerUser: "nobody" });
     expect(c).to.include("daemon off;");
-    expect(c).to.include("user nobody;");
+    // as root the workers run as the worker user; as anyone else, as that user
+    if (IS_ROOT) expect(c).to.match(/^user nobody \S+;$/m);
+    else expect(c).not.to.match(/^user /m);
+    expect(c).not.to.match(/^user root/m);
     expect(c).to.include('pid "/tmp/ngx/nginx.pid";');
     expect(c).to.include('error_log "/tmp/ngx/error.log"');
     for (const m of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]) expect(c).to.include(`${m}_temp_path "/tmp/ngx/tmp/${m}";`);
@@ -87,46 +119,102 @@ describe("nginx config", () => {
   it("writes the standalone files", async () => {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "ota-nginx-"));
     try {
-      const r = await writeNginxStandalone({ prefix: dir, root: dir, port: 18081, user: "dev", password: "pw" });
+      const root = path.join(dir, "root");
+      await fsp.mkdir(root, { mode: 0o755 });
+      const r = await writeNginxStandalone({ prefix: dir, root, port: 18081, user: "dev", password: "pw" });
       expect(r.htpasswd).to.equal(path.join(dir, "htpasswd"));
       expect(r.args).to.deep.equal(["-p", dir, "-c", path.join(dir, "nginx.conf"), "-e", path.join(dir, "error.log")]);
       const conf = await fsp.readFile(r.conf, "utf8");
       expect(conf).to.include(`auth_basic_user_file "${r.htpasswd}";`);
       expect((await fsp.stat(path.join(dir, "tmp"))).isDirectory()).to.equal(true);
       const line = (await fsp.readFile(r.htpasswd!, "utf8")).trim();
-      const m = /^dev:\$apr1\$([^$]+)\$/.exec(line);
-      expect(m).to.not.equal(null);
-      expect(line).to.equal("dev:" + apr1("pw", m![1]));
+      expect(line).to.match(/^dev:\$2b\$05\$/);
+      expect(bcrypt.compareSync("pw", line.slice(4))).to.equal(true);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }
   });
 
-  describe("htpasswd", () => {
-    it("hashes apr1 like Apache's htpasswd and openssl passwd -apr1", () => {
-      // Vectors from `openssl passwd -apr1 -salt <salt> <password>`.
-      expect(apr1("pa ss", "abcdefgh")).to.equal("$apr1$abcdefgh$OsjPgQUWMAtMNmB0bA7mk.");
-      expect(apr1("", "xy")).to.equal("$apr1$xy$43..WIhbfuznGvwoCyUek/");
-      expect(apr1("a-very-long-password-longer-than-16", "s")).to.equal("$apr1$s$aRVve0qC4IvsMNC2h7Ab81");
-      expect(apr1("x")).to.match(/^\$apr1\$[./0-9A-Za-z]{8}\$[./0-9A-Za-z]{22}$/);
+  describe("worker user", () => {
+    it("is www-data or nobody by default, and never root", () => {
+      expect(workerUser().name).to.be.oneOf(["www-data", "nobody"]);
+      expect(workerUser().uid).to.not.equal(0);
+      expect(() => workerUser("root")).to.throw(/root/).with.property("code", "EOPTS");
+      expect(() => workerUser("no-such-user-here")).to.throw(/does not exist/);
     });
 
-    it("also writes {SHA} and {SSHA}", () => {
-      expect(passwordHash("secret", "SHA")).to.equal("{SHA}" + createHash("sha1").update("secret").digest("base64"));
-      const ssha = Buffer.from(passwordHash("secret", "SSHA").slice(6), "base64");
-      const salt = ssha.subarray(20);
-      expect(ssha.subarray(0, 20)).to.deep.equal(createHash("sha1").update("secret").update(salt).digest());
+    it("as root, refuses a root the workers cannot read, before nginx would answer 403", async function () {
+      if (!IS_ROOT) return notRoot(this); // not root: nginx runs its workers as this user, who can read it
+      const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "ota-nginx-"));
+      const root = await fsp.mkdtemp(path.join(os.tmpdir(), "ota-root-")); // 0700
+      try {
+        await fsp.writeFile(path.join(root, "x"), "x");
+        await writeNginxStandalone({ prefix: dir, root, port: 18082 }).then(
+          () => { throw new Error("accepted"); },
+          (e) => expect(e.message).to.match(/cannot read the release root/).and.include(workerUser().name),
+        );
+        await fsp.chmod(root, 0o755);
+        const r = await writeNginxStandalone({ prefix: dir, root, port: 18082, user: "dev", password: "pw" });
+        expect((await fsp.stat(dir)).mode & 0o777).to.equal(0o711); // the workers pass through to the htpasswd
+        const st = await fsp.stat(r.htpasswd!);
+        expect(st.mode & 0o777).to.equal(0o640);
+        expect([st.uid, st.gid]).to.deep.equal([0, workerUser().gid]);
+      } finally {
+        await fsp.rm(dir, { recursive: true, force: true });
+        await fsp.rm(root, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("htpasswd", () => {
+    it("writes bcrypt ($2b$, cost 5 by default) with a fresh salt", () => {
+      expect(BCRYPT_COST).to.equal(5);
+      const h = passwordHash("pa:ss wörd");
+      expect(h).to.match(/^\$2b\$05\$[./A-Za-z0-9]{53}$/);
+      expect(bcrypt.compareSync("pa:ss wörd", h)).to.equal(true);
+      expect(bcrypt.compareSync("pa:ss word", h)).to.equal(false);
+      expect(passwordHash("pa:ss wörd")).not.to.equal(h);
+      expect(passwordHash("x", 4)).to.match(/^\$2b\$04\$/);
+    });
+
+    it("refuses an empty password, one bcrypt would cut, a NUL and bad costs", () => {
+      expect(() => passwordHash("")).to.throw(/empty/).with.property("code", "EOPTS");
+      expect(() => passwordHash("é".repeat(37))).to.throw(/74 bytes/);
+      expect(passwordHash("a".repeat(72))).to.match(/^\$2b\$/);
+      expect(() => passwordHash("a\0b")).to.throw(/NUL/);
+      for (const c of [3, 32, 5.5]) expect(() => passwordHash("x", c)).to.throw(/cost/);
     });
 
     it("writes one user per file, refusing names htpasswd cannot hold", async () => {
-      expect(htpasswdLine("u", "p", "SHA")).to.equal("u:{SHA}" + createHash("sha1").update("p").digest("base64"));
+      expect(htpasswdLine("u", "p")).to.match(/^u:\$2b\$05\$/);
       expect(() => htpasswdLine("a:b", "p")).to.throw(/':'/);
-      const file = path.join(os.tmpdir(), `ota-htpasswd-${process.pid}`);
+      expect(() => htpasswdLine("", "p")).to.throw(/empty/);
+    });
+
+    it("is written for its owner only (0600), replacing an older readable file; as root 0640 for the workers' group", async () => {
+      const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "ota-htpasswd-"));
+      const file = path.join(dir, "htpasswd");
       try {
-        await writeHtpasswd(file, "dev", "pw", "SHA");
-        expect(await fsp.readFile(file, "utf8")).to.equal(htpasswdLine("dev", "pw", "SHA") + "\n");
+        if (IS_ROOT) {
+          // the workers could not reach a file in a 0700 folder: refused before it is written
+          await writeHtpasswd(file, "dev", "pw", { cost: 4 }).then(
+            () => { throw new Error("accepted"); },
+            (e) => expect(e.message).to.match(/cannot reach the htpasswd file/),
+          );
+          expect(await fsp.stat(file).catch(() => "none")).to.equal("none");
+          await fsp.chmod(dir, 0o711);
+        }
+        await fsp.writeFile(file, "old\n", { mode: 0o666 });
+        await fsp.chmod(file, 0o666);
+        await writeHtpasswd(file, "dev", "pw", { cost: 4 });
+        const st = await fsp.stat(file);
+        expect(st.mode & 0o777).to.equal(IS_ROOT ? 0o640 : 0o600);
+        if (IS_ROOT) expect(st.gid).to.equal(workerUser().gid);
+        const line = (await fsp.readFile(file, "utf8"));
+        expect(line).to.match(/^dev:\$2b\$04\$[^\n]+\n$/);
+        expect(bcrypt.compareSync("pw", line.trim().slice(4))).to.equal(true);
       } finally {
-        await fsp.rm(file, { force: true });
+        await fsp.rm(dir, { recursive: true, force: true });
       }
     });
   });

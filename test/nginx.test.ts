@@ -4,6 +4,9 @@
 // self-signed certificate (ESP32: the ESP8266 firmware has no TLS). All on 127.0.0.1.
 // Without nginx these tests do not run and say so (harness/external.ts); with CI set, they fail.
 import { expect } from "chai";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { otaBoard, call, sampleApp, publish, newRoot, installed } from "../harness/device.ts";
 import { requireNginx, startNginx, type RunningNginx } from "../harness/nginx.ts";
 import { requireTool, NGINX_TOOL } from "../harness/external.ts";
@@ -30,7 +33,7 @@ for (const scheme of ["http", "https"] as const) {
     before(async function () {
       requireTool(this, NGINX_TOOL);
       root = newRoot();
-      const tls = scheme == "https" ? await selfSignedCert(["localhost", "127.0.0.1"]) : undefined;
+      const tls = scheme == "https" ? await selfSignedCert(["localhost", "127.0.0.1"], mkdtempSync(join(tmpdir(), "ota-tls-"))) : undefined;
       ngx = await startNginx({ root, user: USER, password: PASSWORD, tls: tls && { cert: tls.certPath, key: tls.keyPath } });
     });
     after(async () => {

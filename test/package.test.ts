@@ -25,7 +25,7 @@ describe("package.json and the shipped files", () => {
   });
 
   it("keeps the TypeScript toolchain out of the runtime dependencies", () => {
-    expect(Object.keys(pkg.dependencies).sort()).to.deep.equal(["cli-progress", "espruino", "selfsigned"]);
+    expect(Object.keys(pkg.dependencies).sort()).to.deep.equal(["bcryptjs", "cli-progress", "espruino", "selfsigned"]);
     for (const dev of ["typescript", "tsx", "tsup", "@swc/core", "terser", "acorn"]) expect(pkg.devDependencies, dev).to.have.property(dev);
   });
 

@@ -1,6 +1,7 @@
 // tools/serve.ts: static files with Content-Length, Range, ETag, Basic auth, no
-// traversal, TLS with a self-signed certificate, and one log line per request with the
-// device's identity headers. All traffic stays on 127.0.0.1.
+// traversal, TLS with a self-signed certificate kept in a private folder, and one log line
+// per request with the device's identity headers. All traffic stays on 127.0.0.1.
+// (What it refuses, side by side with nginx: test/nginx-policy.test.ts.)
 import { expect } from "chai";
 import { promises as fsp } from "node:fs";
 import * as http from "node:http";
@@ -12,6 +13,16 @@ import { filePath, H_VERSION, H_BOARD, H_FIRMWARE, H_ID } from "../modules/forma
 import { release } from "../tools/release.ts";
 import { rollback } from "../tools/rollback.ts";
 import { serve, type ServeHandle, type ServeLogEntry } from "../tools/serve.ts";
+import { selfSignedCert, defaultTlsDir } from "../tools/lib/tls.ts";
+
+const IS_ROOT = process.getuid?.() === 0;
+
+async function rejects(p: Promise<unknown>): Promise<any> {
+  return p.then(
+    () => { throw new Error("accepted"); },
+    (e) => e,
+  );
+}
 
 interface Reply {
   status: number;
@@ -199,21 +210,33 @@ describe("serve", () => {
       expect(logs.map((l) => l.status)).to.deep.equal([401, 401, 401, 401, 200]);
     });
 
-    it("refuses a user without a password", async () => {
-      try {
-        await serve({ root, user: "dev" });
-      } catch (e: any) {
-        expect(e.code).to.equal("EOPTS");
-        return;
+    it("refuses a root that is not a folder", async () => {
+      for (const r of [path.join(dir, "nope"), path.join(dir, "app.js")]) {
+        const e = await rejects(serve({ root: r }));
+        expect(e.code, r).to.equal("ENOENT");
+        expect(e.message).to.include("is not a directory");
       }
-      throw new Error("served");
+    });
+
+    it("refuses a user without a password", async () => {
+      expect((await rejects(serve({ root, user: "dev" }))).code).to.equal("EOPTS");
+    });
+
+    it("refuses an empty password, which anyone could give, and an empty user", async () => {
+      const e = await rejects(serve({ root, user: "dev", password: "" }));
+      expect(e.code).to.equal("EOPTS");
+      expect(e.message).to.match(/password is empty/);
+      expect((await rejects(serve({ root, user: "", password: "x" }))).message).to.match(/user name is empty/);
     });
   });
 
   describe("over TLS", function () {
     this.timeout(60000);
-    it("serves with a generated self-signed certificate, cached across restarts", async () => {
-      srv = await serve({ root, tls: true, log: () => {} });
+    let tlsDir: string;
+    before(() => (tlsDir = path.join(dir, "cache", "tls")));
+
+    it("serves with a generated self-signed certificate, cached across restarts in a private folder", async () => {
+      srv = await serve({ root, tls: true, tlsDir, log: () => {} });
       try {
         expect(srv.url).to.match(/^https:\/\/127\.0\.0\.1:\d+$/);
         const r = await request(srv.url + "/p/version");
@@ -223,7 +246,14 @@ describe("serve", () => {
       } finally {
         await srv.close();
       }
-      const again = await serve({ root, tls: true, log: () => {} });
+      // the folder is the user's alone; the key is theirs to read
+      const st = await fsp.stat(tlsDir);
+      expect(st.mode & 0o777).to.equal(0o700);
+      expect(st.uid).to.equal(process.getuid!());
+      const files = await fsp.readdir(tlsDir);
+      expect(files.filter((f) => f.startsWith("key-"))).to.have.length(1);
+      for (const f of files) expect((await fsp.stat(path.join(tlsDir, f))).mode & 0o777, f).to.equal(f.startsWith("key-") ? 0o600 : 0o644);
+      const again = await serve({ root, tls: true, tlsDir, log: () => {} });
       try {
         expect(again.cert).to.equal(srv.cert);
         const r = await new Promise<number>((resolve, reject) =>
@@ -236,6 +266,72 @@ describe("serve", () => {
       } finally {
         await again.close();
       }
+    });
+
+    it("keeps it in the user's cache folder by default, never in the shared temp folder", () => {
+      expect(defaultTlsDir({ XDG_CACHE_HOME: "/home/u/.cache-x" })).to.equal("/home/u/.cache-x/espruino-ota/tls");
+      expect(defaultTlsDir({})).to.equal(path.join(os.homedir(), ".cache", "espruino-ota", "tls"));
+      expect(defaultTlsDir({ XDG_CACHE_HOME: "relative" })).to.equal(path.join(os.homedir(), ".cache", "espruino-ota", "tls"));
+      expect(defaultTlsDir().startsWith(os.tmpdir() + path.sep)).to.equal(false);
+    });
+
+    describe("refuses a certificate or key that anyone else could have written", () => {
+      let planted: string;
+      let good: Awaited<ReturnType<typeof selfSignedCert>>;
+      beforeEach(async () => {
+        planted = await fsp.mkdtemp(path.join(dir, "planted-"));
+        good = await selfSignedCert(["localhost", "127.0.0.1"], planted);
+      });
+      afterEach(() => fsp.rm(planted, { recursive: true, force: true }));
+      const refused = async (what: RegExp) => {
+        const e = await rejects(selfSignedCert(["localhost", "127.0.0.1"], planted));
+        expect(e.code, e.message).to.equal("EINSECURE");
+        expect(e.message).to.match(what).and.match(/delete it/);
+      };
+
+      it("a folder others can write or read (a shared temp folder)", async () => {
+        await fsp.chmod(planted, 0o777);
+        await refused(/folder .* has mode 777/);
+        await fsp.chmod(planted, 0o755);
+        await refused(/has mode 755/);
+        await fsp.chmod(planted, 0o700);
+        expect((await selfSignedCert(["localhost", "127.0.0.1"], planted)).cert).to.equal(good.cert);
+        // and serve does not start with it
+        await fsp.chmod(planted, 0o777);
+        expect((await rejects(serve({ root, tls: true, tlsDir: planted, log: () => {} }))).code).to.equal("EINSECURE");
+      });
+
+      it("a certificate or key others can write", async () => {
+        await fsp.chmod(good.certPath, 0o666);
+        await refused(/file .*cert-.* has mode 666/);
+        await fsp.chmod(good.certPath, 0o644);
+        await fsp.chmod(good.keyPath, 0o620);
+        await refused(/file .*key-.* has mode 620/);
+      });
+
+      it("a key that is a symlink", async () => {
+        const elsewhere = path.join(dir, `key-${process.pid}.pem`);
+        await fsp.rename(good.keyPath, elsewhere);
+        await fsp.symlink(elsewhere, good.keyPath);
+        await refused(/key-.* is a symlink/); // opened without following it
+        await fsp.rm(elsewhere);
+      });
+
+      it("a folder or certificate owned by another user", async function () {
+        if (!IS_ROOT) {
+          // as anyone but root, "/" is someone else's folder
+          expect(process.env.CI, "CI runs as root: this test must chown").to.equal(undefined);
+          const e = await rejects(selfSignedCert(["localhost"], "/"));
+          expect(e.code).to.equal("EINSECURE");
+          expect(e.message).to.match(/belongs to uid 0/);
+          return;
+        }
+        await fsp.chown(good.certPath, 65534, 65534);
+        await refused(/cert-.* belongs to uid 65534/);
+        await fsp.chown(good.certPath, 0, 0);
+        await fsp.chown(planted, 65534, 65534);
+        await refused(/folder .* belongs to uid 65534/);
+      });
     });
   });
 });

@@ -23,8 +23,8 @@
 //   3. checks every file's length and CRC32 on the board and prints the result;
 //   4. reboots (E.reboot(), a cold boot: .boot0 then .bootcde), unless reset is false.
 // --dry-run writes that script to a file instead of sending it. The same inputs give the
-// same bytes (no timestamps, no random names).
-import { existsSync, readFileSync, writeFileSync, statSync } from "node:fs";
+// same bytes (no timestamps, no random names). The file is 0600: it holds the Wi-Fi password.
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { crc32 } from "./lib/digest.ts";
 import { resolve } from "node:path";
 import {
@@ -34,6 +34,7 @@ import {
 import { fail } from "./lib/errors.ts";
 import { readDeviceFiles, type DeviceFiles } from "./package-files.ts";
 import { upload, boardJsonPath, boardBaud } from "./espruino-cli.ts";
+import { writeSecretFile } from "./lib/secret.ts";
 
 export const CHUNK = 384; // raw bytes per Storage.write line, as the CLI's --storage upload
 export const WIFI_FILE = "wifi.json";
@@ -200,7 +201,7 @@ export async function flash(o: FlashOptions): Promise<FlashResult> {
   const script = flashScript(o.board, files, o.reset ?? true);
   const summary = files.map((f) => ({ name: f.name, size: f.data.length, crc32: crc32(f.data) }));
   if (o.dryRun) {
-    writeFileSync(o.dryRun, script, "latin1");
+    await writeSecretFile(o.dryRun, Buffer.from(script, "latin1"));
     return { script, files: summary, dryRun: o.dryRun };
   }
   const baud = o.baud ?? boardBaud(o.board);

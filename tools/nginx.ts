@@ -1,27 +1,38 @@
 // `nginx`: configuration for serving releases with nginx: a server { } block, an
-// htpasswd writer, and a minimal standalone nginx.conf that runs unprivileged inside a
-// prefix directory (`nginx -p <dir> -c <dir>/nginx.conf -e <dir>/error.log`).
+// htpasswd writer, and a minimal standalone nginx.conf that runs inside a prefix directory
+// (`nginx -p <dir> -c <dir>/nginx.conf -e <dir>/error.log`), its workers never as root.
+// What it serves is what the dev server serves: the paths of tools/lib/servable.ts,
+// regular files only, no symlink below the root, GET and HEAD only, with the timeouts of
+// tools/lib/timeouts.ts.
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import { H_VERSION, H_BOARD, H_FIRMWARE, H_ID, E_OPTS, VERSION_FILE } from "../modules/formats.ts";
 import { fail } from "./lib/errors.ts";
 import { writeFileAtomic } from "./lib/atomic.ts";
-import { htpasswdLine, type HtpasswdScheme } from "./lib/htpasswd.ts";
-import { TMP_PREFIX } from "./lib/atomic.ts";
+import { htpasswdLine } from "./lib/htpasswd.ts";
+import { writeSecretFile } from "./lib/secret.ts";
+import { HIDDEN_PATH } from "./lib/servable.ts";
+import { serverTimeouts, type ServerTimeouts } from "./lib/timeouts.ts";
+import { workerUser, checkReadableBy, checkReachableBy } from "./lib/nginx-user.ts";
 import { REALM } from "./lib/auth.ts";
 
-export { htpasswdLine, passwordHash, apr1, type HtpasswdScheme } from "./lib/htpasswd.ts";
+export { htpasswdLine, passwordHash, BCRYPT_COST } from "./lib/htpasswd.ts";
 
 export interface NginxOptions {
   root: string;
   port?: number; // default 8080
   listen?: string; // address, default 127.0.0.1
   user?: string; // with password and htpasswdPath: Basic auth
-  password?: string;
+  password?: string; // never empty
   htpasswdPath?: string; // the auth_basic_user_file (write it with writeHtpasswd)
+  bcryptCost?: number; // of the htpasswd entry (default BCRYPT_COST)
   tls?: { cert: string; key: string }; // paths of PEM files: listen with ssl
   accessLog?: string; // path of an access log in the LOG_FORMAT format (defined at http level)
   serverName?: string; // default "_"
+  timeouts?: Partial<ServerTimeouts>; // default SERVER_TIMEOUTS
+  // When run as root: the user nginx's workers run as (default www-data, else nobody),
+  // who must read the root and the htpasswd file
+  workerUser?: string;
 }
 
 export const LOG_FORMAT = "espruino_ota";
@@ -36,6 +47,13 @@ export function headerVar(name: string): string {
 export function q(v: string, what = "value"): string {
   if (/[$"\\\x00-\x1f\x7f]/.test(v)) fail(E_OPTS, `${what} "${v}" holds a character nginx.conf cannot quote ($ " \\ or a control character)`);
   return `"${v}"`;
+}
+
+// A regular expression quoted for a `location`: nginx would turn \\ \" \t \r \n
+// inside quotes into other characters, and `"` would end the string.
+function qRegex(re: string): string {
+  if (/"|\\[\\"'trn]|[\x00-\x1f]/.test(re)) fail(E_OPTS, `regular expression ${re} cannot be quoted for nginx.conf`);
+  return `"${re}"`;
 }
 
 // The log_format directive (http context) for the device identity headers.
@@ -60,6 +78,7 @@ export function nginxConfig(opts: NginxOptions): string {
   const auth = opts.user !== undefined || opts.password !== undefined || opts.htpasswdPath !== undefined;
   if (auth && (opts.user === undefined || opts.password === undefined)) fail(E_OPTS, "give both user and password for Basic auth, or neither");
   if (auth && !opts.htpasswdPath) fail(E_OPTS, "Basic auth needs htpasswdPath: where the password file is written");
+  const t = serverTimeouts(opts.timeouts);
   const lines: string[] = [
     "# espruino-ota: static releases for Espruino boards",
     `listen ${addr}:${port}${opts.tls ? " ssl" : ""};`,
@@ -71,6 +90,21 @@ export function nginxConfig(opts: NginxOptions): string {
     "etag on;",
     "max_ranges 1;      # one Range per request; more are answered with the whole file",
     "server_tokens off;",
+    "",
+    "# Safe by default, as the dev server (tools/lib/servable.ts, timeouts.ts):",
+    "# no symlink below the root is followed: nginx cannot tell where one points;",
+    "disable_symlinks on from=$document_root;",
+    "# releases are only read;",
+    "if ($request_method !~ ^(?:GET|HEAD)$) {",
+    "    return 405;",
+    "}",
+    "# a client that sends slowly, stops reading or idles is dropped, so it cannot hold",
+    "# a connection and an open file (reset: its socket is freed at once).",
+    `client_header_timeout ${t.header}ms;`,
+    `client_body_timeout ${t.body}ms;`,
+    `send_timeout ${t.send}ms;`,
+    `keepalive_timeout ${t.keepAlive}ms;`,
+    "reset_timedout_connection on;",
   ];
   if (opts.tls) {
     lines.push(
@@ -86,8 +120,10 @@ export function nginxConfig(opts: NginxOptions): string {
   if (opts.accessLog) lines.push("", `access_log ${q(path.resolve(opts.accessLog), "access log")} ${LOG_FORMAT};`);
   lines.push(
     "",
-    "# Half-written files of a release in progress are never served.",
-    `location ~ "/\\${TMP_PREFIX}" {`,
+    "# Never served: folders and files whose names start with a dot (.git/, .htpasswd),",
+    "# except a release's own files two or more folders down (<project>/<ver>/.bootcde),",
+    "# and the temporary names of a release in progress. First, so it wins over the rest.",
+    `location ~* ${qRegex(HIDDEN_PATH)} {`,
     "    return 404;",
     "}",
     "# <project>/version: what devices poll. Always a full 200: nginx's ETag and",
@@ -111,15 +147,33 @@ export function nginxConfig(opts: NginxOptions): string {
   return "server {\n" + indent(lines, 4) + "\n}\n";
 }
 
-// Writes an htpasswd file with one user (mode 0644: nginx workers must read it).
-export async function writeHtpasswd(file: string, user: string, password: string, scheme: HtpasswdScheme = "apr1"): Promise<void> {
-  await writeFileAtomic(file, htpasswdLine(user, password, scheme) + "\n");
+function runningAsRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+// Writes an htpasswd file with one user, for its owner only (0600). Run as root, it is for
+// an nginx whose workers read it as an unprivileged user (workerUser(), which checks it
+// is not root): then it is 0640, owned by root and that user's group, so the workers can
+// read it but not change it.
+export async function writeHtpasswd(
+  file: string, user: string, password: string, o: { cost?: number; workerUser?: string } = {},
+): Promise<void> {
+  const line = htpasswdLine(user, password, o.cost) + "\n";
+  const reader = runningAsRoot() ? workerUser(o.workerUser) : undefined;
+  if (reader) {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    checkReachableBy(path.dirname(file), reader, `htpasswd file ${file}`);
+  }
+  await writeSecretFile(file, line);
+  if (reader) {
+    await fsp.chown(file, 0, reader.gid);
+    await fsp.chmod(file, 0o640);
+  }
 }
 
 export interface NginxStandaloneOptions extends NginxOptions {
   prefix: string; // directory for pid, logs and temp files
   daemon?: boolean; // default false: stays in the foreground (for tests)
-  runAs?: string; // "user" directive; default "root" when running as root, so workers can read test dirs
   // Modules whose temp path must be set (their compiled-in defaults are root-owned).
   // All five are built into Debian's nginx; drop those a build is --without.
   tempModules?: ("client_body" | "proxy" | "fastcgi" | "uwsgi" | "scgi")[];
@@ -130,7 +184,9 @@ export function nginxStandalone(opts: NginxStandaloneOptions): string {
   if (!opts.prefix) fail(E_OPTS, "no prefix directory given");
   const prefix = path.resolve(opts.prefix);
   const p = (f: string) => q(path.join(prefix, f), "prefix path");
-  const runAs = opts.runAs ?? (process.getuid?.() === 0 ? "root" : undefined);
+  // As root, nginx would run its workers as the user named here; as anyone else they run
+  // as that user and nginx ignores (and warns about) a `user` directive.
+  const worker = runningAsRoot() ? workerUser(opts.workerUser) : undefined;
   const temps = opts.tempModules ?? ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"];
   const server = nginxConfig({ ...opts, accessLog: opts.accessLog ?? path.join(prefix, "access.log") });
   const http = [
@@ -152,7 +208,14 @@ export function nginxStandalone(opts: NginxStandaloneOptions): string {
     "# espruino-ota standalone nginx.conf: run with",
     `#   nginx -p ${prefix} -c ${path.join(prefix, "nginx.conf")} -e ${path.join(prefix, "error.log")}`,
     `daemon ${opts.daemon ? "on" : "off"};`,
-    ...(runAs ? [`user ${runAs};`] : []),
+    ...(worker
+      ? [
+          "# Workers parse what the network sends, so they run unprivileged, never as root; the",
+          "# master (root) binds the port, reads this file and the TLS key, opens the logs.",
+          "# espruino-ota checked that this user can read the release root and the htpasswd file.",
+          `user ${worker.name} ${worker.group};`,
+        ]
+      : []),
     "worker_processes 1;",
     `pid ${p("nginx.pid")};`,
     `error_log ${p("error.log")} warn;`,
@@ -174,15 +237,23 @@ export interface NginxStandaloneFiles {
 
 // Creates `prefix` (with tmp/), writes nginx.conf and, with user/password, the htpasswd
 // file (default <prefix>/htpasswd). Returns the arguments to start nginx with.
+// Run as root, the workers (an unprivileged user) must reach the htpasswd file inside the
+// prefix, which is then 0711 (they can pass through, not list it), and read the root:
+// that is checked, not changed (it is the user's folder).
 export async function writeNginxStandalone(opts: NginxStandaloneOptions): Promise<NginxStandaloneFiles> {
   const prefix = path.resolve(opts.prefix);
   await fsp.mkdir(path.join(prefix, "tmp"), { recursive: true });
+  const worker = runningAsRoot() ? workerUser(opts.workerUser) : undefined;
+  if (worker) {
+    await fsp.chmod(prefix, 0o711);
+    checkReadableBy(opts.root, worker, "release root");
+  }
   let htpasswd: string | undefined;
   const o = { ...opts };
   if (opts.user !== undefined && opts.password !== undefined) {
     htpasswd = path.resolve(opts.htpasswdPath ?? path.join(prefix, "htpasswd"));
     o.htpasswdPath = htpasswd;
-    await writeHtpasswd(htpasswd, opts.user, opts.password);
+    await writeHtpasswd(htpasswd, opts.user, opts.password, { cost: opts.bcryptCost, workerUser: opts.workerUser });
   }
   const conf = path.join(prefix, "nginx.conf");
   await writeFileAtomic(conf, nginxStandalone(o));

@@ -4,16 +4,20 @@
 // Every board asks <project>/version at every boot and check, so that answer is kept
 // small, as in the nginx config (tools/nginx.ts): a full 200 with Content-Length and
 // Cache-Control only (no ETag, Last-Modified, Accept-Ranges or Content-Type).
+// Safe by default: what it serves is decided by tools/lib/static.ts and servable.ts (the
+// same paths as nginx), how long it waits for a client by tools/lib/timeouts.ts, and its
+// generated certificate lives in a private folder (tools/lib/tls.ts).
 import * as http from "node:http";
 import * as https from "node:https";
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import type { AddressInfo } from "node:net";
-import { H_VERSION, H_BOARD, H_FIRMWARE, H_ID, E_OPTS, VERSION_FILE } from "../modules/formats.ts";
+import { H_VERSION, H_BOARD, H_FIRMWARE, H_ID, E_OPTS, E_MISSING, VERSION_FILE } from "../modules/formats.ts";
 import { fail } from "./lib/errors.ts";
 import { authorized, challenge } from "./lib/auth.ts";
 import { serveStatic, sendText, requestPath } from "./lib/static.ts";
 import { selfSignedCert } from "./lib/tls.ts";
+import { serverTimeouts, type ServerTimeouts } from "./lib/timeouts.ts";
 
 export interface ServeLogEntry {
   time: string; // ISO 8601
@@ -36,8 +40,10 @@ export interface ServeOptions {
   port?: number; // 0 (default): any free port
   host?: string; // default 127.0.0.1
   user?: string; // with password: require HTTP Basic auth
-  password?: string;
+  password?: string; // never empty
   tls?: boolean | { cert: string | Buffer; key: string | Buffer }; // true: cached self-signed cert
+  tlsDir?: string; // where tls: true keeps its certificate (default: tools/lib/tls.ts defaultTlsDir())
+  timeouts?: Partial<ServerTimeouts>; // default SERVER_TIMEOUTS
   log?: (entry: ServeLogEntry) => void; // default: the line on stdout
 }
 
@@ -99,9 +105,12 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
     root = await fsp.realpath(path.resolve(opts.root));
     if (!(await fsp.stat(root)).isDirectory()) throw new Error();
   } catch {
-    fail(E_OPTS, `server root ${opts.root} is not a directory`);
+    fail(E_MISSING, `server root ${opts.root} is not a directory: give the folder \`release --root\` publishes into`);
   }
   if ((opts.user === undefined) != (opts.password === undefined)) fail(E_OPTS, "give both user and password for Basic auth, or neither");
+  if (opts.user === "") fail(E_OPTS, "the Basic auth user name is empty");
+  if (opts.password === "") fail(E_OPTS, "the Basic auth password is empty: anyone could log in with an empty one; give a password, or no user for a server without auth");
+  const t = serverTimeouts(opts.timeouts);
   const host = opts.host ?? "127.0.0.1";
   const log = opts.log ?? ((e: ServeLogEntry) => console.log(e.line));
 
@@ -120,6 +129,18 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
     });
   };
 
+  // Node's own limits: headersTimeout for the request head, requestTimeout for the whole
+  // request (a GET has no body, so head + body time), handshakeTimeout for TLS. They are
+  // checked every connectionsCheckingInterval (30 s by default, too coarse for them).
+  // server.timeout (below) is the idle limit of a socket, a client that stops reading
+  // included; destroying the socket closes the file it was being sent.
+  const limits: http.ServerOptions & { handshakeTimeout?: number } = {
+    headersTimeout: t.header,
+    requestTimeout: t.header + t.body,
+    keepAliveTimeout: t.keepAlive,
+    connectionsCheckingInterval: Math.min(1000, t.header),
+    handshakeTimeout: t.header,
+  };
   let server: http.Server | https.Server;
   let cert: string | undefined;
   if (opts.tls) {
@@ -127,13 +148,21 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
     if (opts.tls === true) {
       const hosts = ["localhost", "127.0.0.1", "::1"];
       if (host != "0.0.0.0" && host != "::" && hosts.indexOf(host) < 0) hosts.push(host);
-      pair = await selfSignedCert(hosts);
+      pair = await selfSignedCert(hosts, opts.tlsDir);
     } else pair = opts.tls;
     cert = pair.cert.toString();
-    server = https.createServer({ cert: pair.cert, key: pair.key }, handler);
+    server = https.createServer({ ...limits, cert: pair.cert, key: pair.key }, handler);
   } else {
-    server = http.createServer(handler);
+    server = http.createServer(limits, handler);
   }
+  server.timeout = t.send;
+  // A socket idle that long: with an answer still queued the client stopped reading, so it
+  // is reset (as nginx's reset_timedout_connection), which frees the queued data at once;
+  // a plain close would leave the kernel probing a full window for minutes.
+  server.on("timeout", (socket: import("node:net").Socket) => {
+    if (socket.writableLength > 0) socket.resetAndDestroy();
+    else socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => {

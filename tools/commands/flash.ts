@@ -1,5 +1,6 @@
 // CLI: espruino-ota flash
 import { UsageError, str, int, line, progress, type Command } from "./types.ts";
+import { WIFI, readSecret, secretOptions } from "../lib/secret.ts";
 
 export const flashCommand: Command = {
   summary: "put the ota module, the boot stage, an app and Wi-Fi/update settings on a board running Espruino",
@@ -8,7 +9,7 @@ export const flashCommand: Command = {
     board: { type: "string", placeholder: "<board>", help: "ESP32, ESP8266_4MB, ESP8266_BOARD, LINUX, or the path of a board JSON file" },
     port: { type: "string", short: "p", placeholder: "<port>", help: "the board's serial port (/dev/ttyUSB0, COM3) or telnet console (tcp://host[:port], port 23 by default)" },
     baud: { type: "string", short: "b", placeholder: "<n>", help: "serial baud rate", defaultText: "the board JSON's, 115200 for ESP boards" },
-    wifi: { type: "string", placeholder: "<ssid:password>", help: "Wi-Fi network for the app, stored as wifi.json (the password may hold ':')" },
+    ...secretOptions(WIFI), // --wifi <ssid:password> (the password may hold ':'), stored as wifi.json
     host: { type: "string", placeholder: "<url>", help: "the OTA server (http://… or https://…) for ota.json, with --project" },
     project: { type: "string", placeholder: "<name>", help: "the project folder on the server, for ota.json, with --host" },
     files: { type: "string", placeholder: "<names>", help: "comma-separated Storage names of a release, for ota.json", defaultText: "the app's Storage name" },
@@ -39,7 +40,7 @@ export const flashCommand: Command = {
     const { flash } = await import("../flash.ts"); // loaded when run, so that --help stays fast
     const r = await flash({
       board: str(v, "board")!, port: str(v, "port"), baud: int(v, "baud"),
-      wifi: str(v, "wifi"), host: str(v, "host"), project: str(v, "project"), files,
+      wifi: readSecret(v, WIFI), host: str(v, "host"), project: str(v, "project"), files,
       app: p[0], name: str(v, "name"), storage, version: str(v, "version"),
       reset, dryRun,
       timeout: timeout === undefined ? undefined : timeout * 1000,

@@ -1,24 +1,32 @@
 // CLI: espruino-ota serve
 import { serve } from "../serve.ts";
+import { PASSWORD, readSecret, secretOptions } from "../lib/secret.ts";
 import { UsageError, str, int, line, type Command } from "./types.ts";
 
 export const serveCommand: Command = {
   summary: "serve a release root over HTTP(S) for development, logging device checks",
-  usage: "--root <dir> [--port N] [--host 127.0.0.1] [--user <u> --password <p>] [--tls]",
+  usage: "--root <dir> [--port 8080] [--host 127.0.0.1] [--user <u> (--password-file <file> | $ESPRUINO_OTA_PASSWORD)] [--tls]",
   options: {
-    root: { type: "string", placeholder: "<dir>", help: "the server root to serve (where release publishes)" },
-    port: { type: "string", placeholder: "<n>", help: "TCP port to listen on (0: any free port)", defaultText: "8080" },
-    host: { type: "string", placeholder: "<address>", help: "address to listen on (0.0.0.0: every interface, for real boards)", defaultText: "127.0.0.1" },
-    user: { type: "string", placeholder: "<u>", help: "require HTTP Basic auth with this user (with --password)" },
-    password: { type: "string", placeholder: "<p>", help: "the Basic auth password (with --user)" },
-    tls: { type: "boolean", help: "serve HTTPS with a self-signed certificate" },
+    root: { type: "string", placeholder: "<dir>", help: "the release root to serve (what `release` writes)" },
+    port: { type: "string", placeholder: "<N>", help: "TCP port", default: "8080" },
+    host: { type: "string", placeholder: "<address>", help: "address to listen on; 0.0.0.0 for boards on the network", default: "127.0.0.1" },
+    user: { type: "string", placeholder: "<user>", help: "require HTTP Basic auth with this user and the password", defaultText: "none: no auth" },
+    ...secretOptions(PASSWORD),
+    tls: {
+      type: "boolean", default: false,
+      help: "HTTPS with a self-signed certificate, made once and kept in a private folder: $XDG_CACHE_HOME/espruino-ota/tls or ~/.cache/espruino-ota/tls",
+    },
   },
   required: ["root"],
   async run(v, _p, io) {
-    if ((str(v, "user") === undefined) != (str(v, "password") === undefined)) throw new UsageError("give both --user and --password, or neither");
+    const user = str(v, "user");
+    const password = readSecret(v, PASSWORD);
+    if ((user === undefined) != (password === undefined)) {
+      throw new UsageError(`give both --user and a password (--password-file or $${PASSWORD.env}), or neither`);
+    }
     const s = await serve({
       root: str(v, "root")!, port: int(v, "port") ?? 8080, host: str(v, "host"),
-      user: str(v, "user"), password: str(v, "password"), tls: !!v.tls,
+      user, password, tls: !!v.tls,
       log: (e) => line(io, e.line),
     });
     line(io, `serving ${str(v, "root")} at ${s.url}${v.tls ? " (self-signed certificate)" : ""}; Ctrl-C stops`);

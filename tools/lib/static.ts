@@ -1,14 +1,22 @@
-// Static file responses for the dev server: files only (no directory listing), never
-// outside the root, always with Content-Length (Espruino needs it; never chunked),
-// single Range requests (206/416), ETag/If-None-Match and If-Modified-Since (304).
-// Files the caller marks `lean` (the version file every board polls) get a plain 200
-// with Content-Length and Cache-Control only, as tools/nginx.ts configures nginx.
-import { promises as fsp } from "node:fs";
+// Static file responses for the dev server: regular files only (no directory listing, no
+// fifo, device or socket), never outside the root and through no symlink, only the paths
+// tools/lib/servable.ts allows (as the nginx config), always with Content-Length (Espruino
+// needs it; never chunked), single Range requests (206/416), ETag/If-None-Match and
+// If-Modified-Since (304). Files the caller marks `lean` (the version file every board
+// polls) get a plain 200 with Content-Length and Cache-Control only, as tools/nginx.ts
+// configures nginx.
+import { promises as fsp, constants as fsc } from "node:fs";
 import * as path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { relPathError } from "./paths.ts";
-import { TMP_PREFIX } from "./atomic.ts";
+import { servablePath } from "./servable.ts";
 import { VERSION_FILE } from "../../modules/formats.ts";
+
+// NOFOLLOW: the last part may have been swapped for a symlink since it was checked.
+// NONBLOCK: opening a fifo for reading would wait for a writer, in one of libuv's four
+// pool threads, so four such requests would stall every file operation of the server;
+// for a regular file it changes nothing.
+const OPEN_FLAGS = fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0) | (fsc.O_NONBLOCK ?? 0);
 
 const TYPES: Record<string, string> = {
   ".js": "application/javascript",
@@ -85,19 +93,17 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, opt
   const rel = p.slice(1);
   if (rel == "" || rel.endsWith("/")) return sendText(res, 404, "Not found"); // no directory listings
   if (relPathError(rel)) return sendText(res, 400, "Bad request");
-  if (path.basename(rel).startsWith(TMP_PREFIX)) return sendText(res, 404, "Not found");
+  if (!servablePath(p)) return sendText(res, 404, "Not found");
 
-  let real: string;
-  try {
-    real = await fsp.realpath(path.join(opts.root, ...rel.split("/")));
-  } catch {
-    return sendText(res, 404, "Not found");
-  }
-  if (!real.startsWith(opts.root + path.sep)) return sendText(res, 404, "Not found"); // a symlink out of the root
-
+  const local = path.join(opts.root, ...rel.split("/"));
   let fh: import("node:fs/promises").FileHandle;
   try {
-    fh = await fsp.open(real, "r");
+    // No symlink anywhere below the root, as nginx's `disable_symlinks on`: where a link
+    // points is the business of whoever can write the root, not of the server.
+    if ((await fsp.realpath(local)) !== local) return sendText(res, 404, "Not found");
+    // Not even opened unless it is a regular file: opening a device can have effects.
+    if (!(await fsp.lstat(local)).isFile()) return sendText(res, 404, "Not found");
+    fh = await fsp.open(local, OPEN_FLAGS);
   } catch {
     return sendText(res, 404, "Not found");
   }
@@ -128,7 +134,7 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, opt
       "Last-Modified": st.mtime.toUTCString(),
       "Accept-Ranges": "bytes",
       "Cache-Control": "no-cache",
-      "Content-Type": contentType(real),
+      "Content-Type": contentType(local),
     };
     const inm = req.headers["if-none-match"];
     const ims = req.headers["if-modified-since"];

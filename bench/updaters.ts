@@ -1,11 +1,9 @@
-// Bench harness for emulated boards: a memory probe on the Storage/http boundary, and
-// helpers that run device code to completion (through reboots) with bounded time.
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// The bench's updaters on emulated boards: espruino-ota and the micropython_ota port as
+// device code, a probe of the largest RAM chunk crossing the Storage/http boundary, and a
+// runner that takes device code to completion (through reboots) with bounded time. What
+// the tests share with the bench (publishing, payloads, the bare download, the servers,
+// the real interpreter) is in harness/.
 import { Board, type BoardName, type BoardProbe } from "../emulator/board.ts";
-import { release } from "../tools/release.ts";
 
 /**
  * RAM held by device code at once, measured at the API boundary (the emulator cannot see
@@ -60,31 +58,11 @@ export async function runDevice(b: Board, code: string, wallMs = 60_000): Promis
   return JSON.parse(line.slice(MARK.length));
 }
 
-/** Random printable payload (safe for every updater, including string-concat ones). */
-export function payload(n: number): Buffer {
-  const b = randomBytes(n);
-  for (let i = 0; i < n; i++) b[i] = 0x21 + (b[i] % 94);
-  return b;
-}
-
-export async function publish(root: string, project: string, version: string, files: Record<string, Buffer | string>) {
-  const src = mkdtempSync(join(tmpdir(), "ota-bench-src-"));
-  const list = Object.entries(files).map(([name, data], i) => {
-    const p = join(src, `f${i}`);
-    writeFileSync(p, data);
-    return { name, path: p };
-  });
-  return release({ root, project, version, layout: "prefix", files: list });
-}
-
 export function board(name: BoardName, stored: Record<string, string>): Board {
   const b = new Board({ board: name });
   for (const [n, code] of Object.entries(stored)) b.flash.writeFile(n, code);
   return b;
 }
-
-/** Storage bytes a file of n bytes takes (header + data padded to 4), as modules/ota.ts. */
-export const room = (n: number) => 32 + ((n + 3) & ~3);
 
 export interface Updater {
   name: string;
@@ -110,21 +88,3 @@ export const MPOTA: Updater = {
   update: (o) => `require("mpota").ota_update(${JSON.stringify(o.host)}, ${JSON.stringify(o.project)}, ${JSON.stringify(o.files)}, true, ${JSON.stringify(o.user)}, ${JSON.stringify(o.password)}, true, false, 5, function (e, r) { done(e ? {err: e.message} : {ok: r}); });`,
   check: (o) => `require("mpota").check_version(${JSON.stringify(o.host)}, ${JSON.stringify(o.project)}, btoa(${JSON.stringify(o.user + ":" + o.password)}), 5, function (c, v) { done({ok: c}); });`,
 };
-
-/** A bare streaming download of `files` into Storage: no OTA logic at all (speed baseline). */
-export function bareDownload(o: UpdOpts, version: string): string {
-  return `var S = require("Storage"), names = ${JSON.stringify(o.files)}, i = 0;
-  var h = {Authorization: "Basic " + btoa(${JSON.stringify(o.user + ":" + o.password)})};
-  function next() {
-    if (i == names.length) return done({ok: true});
-    var name = names[i++], at = 0, size = 0;
-    var p = url.parse(${JSON.stringify(o.host + "/" + o.project + "/" + version + "_")} + encodeURIComponent(name));
-    p.headers = h;
-    require("http").get(p, function (res) {
-      for (var k in res.headers) if (k.toLowerCase() == "content-length") size = +res.headers[k];
-      res.on("data", function (d) { S.write(name, d, at, size); at += d.length; });
-      res.on("close", function () { setTimeout(next, 1); });
-    });
-  }
-  next();`;
-}
