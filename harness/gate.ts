@@ -3,7 +3,10 @@
 // it did not run, why, and how to make it run (mocha counts it as pending).
 import { ESPRUINO_BIN, ENABLE_HINT } from "./real-board.ts";
 
-const notRun: string[] = [];
+// Kept on globalThis: mocha loads some test files with require() and others with import(),
+// which gives this module two instances, and there must be one list and one summary.
+const NOT_RUN = Symbol.for("espruino-ota: tests that did not run");
+const notRun: string[] = ((globalThis as Record<symbol, string[]>)[NOT_RUN] ??= []);
 
 // Repeats every "did not run" after mocha's own summary, so that it is the last word of
 // `npm test`, not lost in the middle of its output.
