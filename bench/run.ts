@@ -18,6 +18,7 @@ import { ESPRUINO_BIN, ENABLE_HINT } from "../harness/real-board.ts";
 import { measureRealFigures, realRows, REAL_DEFINITIONS, REAL_TARGETS, type RealFigures } from "../harness/real-figures.ts";
 import { nginxAvailable, startNginx } from "../harness/nginx.ts";
 import { fleet, type FleetResult } from "./fleet.ts";
+import { fleetS3 } from "./fleet-s3.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 
@@ -290,6 +291,7 @@ if (ngx) {
   }
 }
 
+const fleetS3Result = await fleetS3(); // 8. the fleet figure on object storage (publish's)
 await dev.close();
 await ngx?.stop();
 rmSync(root, { recursive: true, force: true });
@@ -298,7 +300,7 @@ rmSync(root, { recursive: true, force: true });
 const machine = { nproc: cpus().length, cpu: (readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/) ?? [])[1] ?? cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
 const results = {
   smoke: SMOKE, machine, elapsedS: +((performance.now() - T0) / 1000).toFixed(1),
-  footprint, real, realTargets: REAL_TARGETS, memory, wear, speed, speedErrors, speedTarget, noop: noopRows, fleet: fleetRows,
+  footprint, real, realTargets: REAL_TARGETS, memory, wear, speed, speedErrors, speedTarget, noop: noopRows, fleet: fleetRows, fleetS3: fleetS3Result,
   failures,
   definitions: {
     real: REAL_DEFINITIONS,
@@ -346,6 +348,8 @@ console.log(`   otaStageMs: check + manifest + download/stage + verify + commit 
 table("6. No-op cost (one call, nothing changed)", noopRows as any);
 if (typeof fleetRows == "string") console.log(`\n7. Fleet load: ${fleetRows}`);
 else table("7. Fleet load on nginx (loopback)", fleetRows as any);
+table(`8. Fleet on object storage (measured: one no-op check ${JSON.stringify(fleetS3Result.measured.noopCheck)}; computed per day and month)`, fleetS3Result.rows as any);
+console.log(`   prices assumed: ${fleetS3Result.prices.source}\n   ${fleetS3Result.cdnNote}`);
 console.log(`\nwrote ${out} (${results.elapsedS} s)`);
 if (failures.length) {
   console.log(`\nFAILED:\n  ${failures.join("\n  ")}`);

@@ -11,6 +11,9 @@
  * compaction, eraseAll). `armPowerCut(k)` makes the k-th op from now cut the power: that op does
  * not land (except a data write with `mid`, where the first half of its bytes land), and from
  * then on the flash is frozen until `powerOn()` is called by the board.
+ *
+ * Why this module is over 500 lines: it is one data structure (the bytes, the cached file
+ * table, the power-cut gate) whose operations all maintain the same invariants.
  */
 
 import { Buffer } from 'node:buffer';
@@ -112,11 +115,15 @@ export class Flash {
    * The file table as last walked, and the first entry per 28 raw name bytes (latin1 key),
    * so that a Storage call costs the bytes it touches, not a walk of every header. Only the
    * header area changes the table (header writes, delete marks, compaction, eraseAll,
-   * restore), and each of those drops the cache; data writes stay inside their file.
+   * a new `bytes`), and each of those drops the cache; data writes stay inside their file.
    */
   private table: FileEntry[] | null = null;
   private index: Map<string, FileEntry> | null = null;
   private tableEnd = 0;
+
+  /** per name key: how often a file of that name was deleted (erase, or replaced by a write) */
+  private deletions = new Map<string, number>();
+  private eraseAllCount = 0;
 
   private cutAt = 0; // opCount value at which the power dies (0 = not armed)
   private cutMid = false;
@@ -256,6 +263,21 @@ export class Flash {
     return this.index!.get(nameBytes(name).toString('latin1'));
   }
 
+  /** The key `generation()` takes for a file name (its 28 raw name bytes). */
+  static nameKey(name: string): string {
+    return nameBytes(name).toString('latin1');
+  }
+
+  /**
+   * Changes whenever the file of that name (by `nameKey`) is deleted: erased, replaced by a
+   * write with other content, or wiped by eraseAll. Writes at an offset, identical rewrites
+   * and compaction (which moves files) leave it: what Espruino's jsvUpdateMemoryAddress
+   * follows for code and strings that point into a file (stored-code.ts, storage-views.ts).
+   */
+  generation(key: string): string {
+    return `${this.eraseAllCount}.${this.deletions.get(key) ?? 0}`;
+  }
+
   private isErased(addr: number, len: number): boolean {
     const m = this.mem;
     for (let i = 0; i < len; i++) if (m[addr + i] !== 0xff) return false;
@@ -287,6 +309,8 @@ export class Flash {
 
   private markDeleted(e: FileEntry): void {
     this.beginOp('delete');
+    const key = e.name.toString('latin1');
+    this.deletions.set(key, (this.deletions.get(key) ?? 0) + 1);
     this.invalidate();
     this.program(e.addr + 4, new Uint8Array(4)); // zero the first 4 name bytes
     this.counters.flashWrites++;
@@ -295,13 +319,19 @@ export class Flash {
 
   // ---------------------------------------------------------------- Storage API (host values)
 
-  /** Storage.write semantics (§2.3, jsfWriteFile). Returns true or throws StorageError. */
-  write(name: string, data: Uint8Array, offset = 0, size = 0): boolean {
+  /**
+   * Storage.write semantics (§2.3, jsfWriteFile). Returns true or throws StorageError.
+   * `beforeData(offset, length)` runs when the data is about to be programmed (after the file
+   * was found or created): the board's hook for what the SDK's flash write does (storage.ts).
+   */
+  write(name: string, data: Uint8Array, offset = 0, size = 0, beforeData?: (offset: number, length: number) => void): boolean {
     offset = Math.floor(Number(offset) || 0);
     size = Math.floor(Number(size) || 0);
     if (offset < 0 || size < 0) return false;
     const len = data.length;
     if (size === 0) size = len;
+    // checked before the file is looked up, so an existing file is kept (golden probe 57)
+    if (size === 0) throw new StorageError("Can't create zero length file");
     let file = this.find(name);
     if (offset === 0) {
       const reusable = file && file.flags === 0 && file.size === size &&
@@ -309,7 +339,6 @@ export class Flash {
       if (!reusable) {
         if (file && file.size === len && this.equalContent(file, data)) return true;
         if (file) this.markDeleted(file);
-        if (size === 0) throw new StorageError("Can't create zero length file");
         file = this.createFile(nameBytes(name), size);
       }
     }
@@ -317,7 +346,10 @@ export class Flash {
     if (offset + len > file.size) throw new StorageError('Too much data for file size');
     const at = file.addr + HEADER_BYTES + offset;
     if (!this.isErased(at, len)) throw new StorageError('File already written with different data');
-    if (len > 0) this.writeData(at, data);
+    if (len > 0) {
+      beforeData?.(offset, len);
+      this.writeData(at, data);
+    }
     return true;
   }
 
@@ -374,6 +406,7 @@ export class Flash {
 
   eraseAll(): void {
     this.beginOp('eraseAll');
+    this.eraseAllCount++;
     this.bytes.fill(0xff);
     this.invalidate();
     this.counters.flashWrites++;
@@ -491,16 +524,5 @@ export class Flash {
     f.bytes = this.bytes.slice();
     f.counters = { ...this.counters };
     return f;
-  }
-
-  snapshot(): Flash {
-    return this.clone();
-  }
-
-  /** Replace the contents with a snapshot's bytes (same geometry). */
-  restore(from: Flash): void {
-    if (from.storageBytes !== this.storageBytes) throw new Error('restore: flash size mismatch');
-    this.bytes = from.bytes.slice();
-    this.invalidate();
   }
 }

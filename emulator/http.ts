@@ -5,15 +5,14 @@
  * `jswrap_http.c`, `jswrap_net.c`) and the golden probes 16–30 recorded on the Linux build:
  *
  * - `http.get(url|options, cb)`, `http.request(options, cb)`; a request connects only on its first
- *   `write()`/`end()`. A string URL goes through Espruino's `url.parse` (exported here as
- *   `urlParse`). `http.get` writes `method:"GET"` into a caller's options object.
- * - The request is written exactly as Espruino writes it: `<method> <path> HTTP/1.1`, then
- *   `User-Agent: Espruino <VERSION>`, `Connection: close`, the user headers in object order, then
- *   `Host: host[:port]` (unless `headers.Host` is set). A missing method is sent as `undefined`.
+ *   `write()`/`end()`. A string URL goes through Espruino's `url.parse` (url.ts). `http.get`
+ *   writes `method:"GET"` into a caller's options object.
+ * - The request is written exactly as Espruino writes it (http-wire.ts `requestHead`).
  *   No Content-Length is added; `Transfer-Encoding: chunked` in the headers chunk-encodes writes.
- * - Refused connections / unknown hosts THROW synchronously from `end()` (so from `http.get`):
- *   a worker thread does the DNS lookup + TCP connect while the main thread blocks on
- *   `Atomics.wait`, like the blocking `connect()` of the ESP32/Linux builds (`host.connectCheck`).
+ * - Refused connections / unknown hosts THROW synchronously from `end()` (so from `http.get`)
+ *   an InternalError (not instanceof Error, golden probe 62): a worker thread does the DNS lookup
+ *   + TCP connect while the main thread blocks on `Atomics.wait`, like the blocking `connect()`
+ *   of the ESP32/Linux builds (`host.connectCheck`). Only loopback is reachable (network.ts).
  * - Node's http/https only writes the request and provides the socket (so nock and real servers
  *   both work); the response is read from the raw socket bytes by a port of the firmware's client
  *   loop (`socketClientConnectionsIdle`, `socketReceived`, `socketPushReceiveData`,
@@ -26,19 +25,30 @@
  *   parser also runs over the body bytes of the same read (the colon-in-body bug, probe 30).
  *   A response without Content-Length ends at the pass after its headers (cRcv is 0).
  * - Data that arrives before a 'data' listener exists is buffered on `res` (see `res.read()`)
- *   and handed over when a listener is added (checked after each callback and each pass).
+ *   and handed over when a listener is added, also after 'close' (events.ts, probe 63).
+ * - Events are raised synchronously within a pass (`host.fire`), where device `emit()` queues.
  * - Closing: 'end' fires once Content-Length is reached (or at the close); a short body just
  *   ends ('end', 'close'(false)); a close before any header gives req 'error'
  *   {code:-15,message:"no response"}; `req.clsNow = true` closes at the next pass with no error;
- *   there is no timeout at all. HTTPS ends with the benign mbedTLS error -30848 after 'end' and
+ *   there is no timeout at all. Repeated response headers: `res.headers` keeps the first value
+ *   (the firmware keeps both properties, which V8 cannot; probes 64, 65). HTTPS ends with the benign mbedTLS error -30848 after 'end' and
  *   before 'close' (which then gets hadError=true, as in the firmware's `fireErrorEvent`).
+ *
+ * Why this module is over 500 lines: `request()` is one connection of the firmware's client
+ * loop, and its steps share the connection's state, so they stay one closure. The wire format
+ * (request head, header parser) is in http-wire.ts, the network under it in network.ts.
  */
 
 import { Buffer } from 'node:buffer';
 import http from 'node:http';
 import https from 'node:https';
-import { constants as osConstants } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import net from 'node:net';
+import { asString, espruinoParseHeaders, headerI, requestHead, toLatin1Bytes } from './http-wire.ts';
+import {
+  connectCheckSync, EHOSTUNREACH, isLoopbackAddress, loopbackLookup, loopbackOnlyMessage, notLoopbackError, socketErrorString,
+  SOCKET_ERR,
+} from './network.ts';
+import { urlParse } from './url.ts';
 
 export interface HttpHost {
   /** Bytes per socket read per idle pass: 536 on ESP32/Linux, 268 on ESP8266. */
@@ -62,6 +72,13 @@ export interface HttpHost {
   version: string;
   /** Optional: number of listeners for `event` on an emitter made by `makeEmitter`. */
   listenerCount?(o: object, event: string): number;
+  /**
+   * Optional: raise `event` on `o` now (the firmware's native events); default `o.emit(...)`.
+   * A board's `emit` is queued, as Espruino's, so it provides this.
+   */
+  fire?(o: object, event: string, args: unknown[]): void;
+  /** Optional: `res` buffers data no 'data' listener took; a listener added later gets it (`take`). */
+  streamBuffer?(res: object, take: () => string | null): void;
   /** Optional: report an exception thrown by a device callback ("Uncaught ..."). */
   uncaught?(e: unknown): void;
   /** Optional: an error of a named device error class (e.g. "InternalError"). */
@@ -79,305 +96,7 @@ export interface HttpHost {
   tls?: boolean;
 }
 
-/** Espruino socket error codes (`libs/network/socketerrors.h`). */
-export const SOCKET_ERR = {
-  CLOSED: -1,
-  MEM: -2,
-  TIMEOUT: -3,
-  NO_ROUTE: -4,
-  BUSY: -5,
-  NOT_FOUND: -6,
-  MAX_SOCK: -7,
-  UNSENT_DATA: -8,
-  RESET: -9,
-  UNKNOWN: -10,
-  NO_CONN: -11,
-  BAD_ARGS: -12,
-  SSL_HANDSHAKE: -13,
-  SSL_INVALID: -14,
-  NO_RESP: -15,
-  /** mbedTLS MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY: the normal end of every HTTPS response. */
-  TLS_CLOSE_NOTIFY: -30848,
-} as const;
-
-const SOCKET_ERROR_STRINGS = [
-  'connection closed',
-  'out of memory',
-  'timeout',
-  'no route',
-  'busy',
-  'not found',
-  'max sockets',
-  'unsent data',
-  'connection reset',
-  'unknown error',
-  'no connection',
-  'bad argument',
-  'SSL handshake failed',
-  'invalid SSL data',
-  'no response',
-];
-
-/** `socketErrorString` from the firmware: codes beyond the table are "unknown error". */
-export function socketErrorString(code: number): string {
-  if (code >= 0) return '';
-  if (code < -SOCKET_ERROR_STRINGS.length) code = SOCKET_ERR.UNKNOWN;
-  return SOCKET_ERROR_STRINGS[-1 - code];
-}
-
 // ---------------------------------------------------------------------------------------------
-// url.parse (jswrap_url_parse), as a plain description; `createHttp` copies it into the realm.
-
-export interface ParsedUrl {
-  protocol?: string;
-  method: string;
-  host: string;
-  path: string;
-  pathname: string;
-  search: string | null;
-  port: number | null;
-  query: string | Record<string, string> | null;
-}
-
-/** Espruino's `url.parse(str, parseQuery)`, character scan for character scan. */
-export function urlParse(url: string, parseQuery = false): ParsedUrl {
-  let slashes = 0;
-  let colons = 0;
-  let addrStart = -1;
-  let portStart = -1;
-  let pathStart = -1;
-  let searchStart = -1;
-  let portNumber = 0;
-  let i = 0;
-  for (; i < url.length; i++) {
-    const ch = url[i];
-    if (ch === '/') {
-      slashes++;
-      if (pathStart < 0) pathStart = i;
-      if (colons === 1 && slashes === 2 && addrStart < 0) {
-        addrStart = i;
-        pathStart = -1;
-        searchStart = -1;
-      }
-    }
-    if (ch === ':') {
-      colons++;
-      if (addrStart >= 0 && pathStart < 0) portStart = i;
-    }
-    if (portStart >= 0 && i > portStart && pathStart < 0 && ch >= '0' && ch <= '9') {
-      portNumber = portNumber * 10 + (ch.charCodeAt(0) - 48);
-    }
-    if (ch === '?' && pathStart >= 0) searchStart = i;
-  }
-  if (pathStart < 0) pathStart = i;
-  const addrEnd = portStart >= 0 ? portStart : pathStart;
-  const out: ParsedUrl = {} as ParsedUrl;
-  if (addrStart > 0) out.protocol = url.slice(0, addrStart - 1);
-  out.method = 'GET';
-  out.host = url.slice(addrStart + 1, Math.max(addrStart + 1, addrEnd));
-  out.path = url.slice(pathStart) || '/';
-  out.pathname = (searchStart >= 0 ? url.slice(pathStart, searchStart) : url.slice(pathStart)) || '/';
-  out.search = searchStart >= 0 ? url.slice(searchStart) : null;
-  out.port = portNumber <= 0 || portNumber > 65535 ? null : portNumber;
-  let query: ParsedUrl['query'] = searchStart >= 0 ? url.slice(searchStart + 1) : null;
-  if (parseQuery && query !== null) {
-    const q: Record<string, string> = {};
-    let key = '';
-    let val = '';
-    let hadEquals = false;
-    const add = () => {
-      if (key.length || val.length) q[key] = val;
-      key = '';
-      val = '';
-      hadEquals = false;
-    };
-    for (let j = 0; j < query.length; j++) {
-      let ch = query[j];
-      if (ch === '&') add();
-      else if (!hadEquals && ch === '=') hadEquals = true;
-      else {
-        if (ch === '%') {
-          ch = String.fromCharCode(parseInt(query.slice(j + 1, j + 3), 16) & 255);
-          j += 2;
-        }
-        if (hadEquals) val += ch;
-        else key += ch;
-      }
-    }
-    add();
-    query = q;
-  }
-  out.query = query;
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Header parsing (httpParseHeaders), including the bug that also parses body lines of the same read.
-
-export interface ParsedHead {
-  headers: Array<[string, string]>;
-  httpVersion: string;
-  statusCode: string;
-  statusMessage: string;
-}
-
-const isWs = (ch: string) => ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n' || ch === '\v' || ch === '\f';
-
-/**
- * Parse `data` (everything received so far: the header block plus whatever body bytes came in
- * the same reads) the way `httpParseHeaders` does. Returns undefined when there is no blank line
- * yet. The line scan runs over ALL of `data`, so body lines that end in CR and contain ':' become
- * headers too (probe 30).
- */
-export function espruinoParseHeaders(data: string): { head: ParsedHead; headerEnd: number } | undefined {
-  let nl = 0;
-  let headerEnd = -1;
-  for (let i = 0; i < data.length; i++) {
-    const ch = data[i];
-    if (ch === '\r') {
-      if (nl === 0) nl = 1;
-      else if (nl === 2) nl = 3;
-    } else if (ch === '\n') {
-      if (nl === 1) nl = 2;
-      else if (nl === 3) {
-        headerEnd = i + 1;
-        break;
-      }
-    } else nl = 0;
-  }
-  if (headerEnd < 0) return undefined;
-  const headers: Array<[string, string]> = [];
-  let firstSpace = -1;
-  let secondSpace = -1;
-  let firstEOL = -1;
-  let lineNumber = 0;
-  let lastLineStart = 0;
-  let colonPos = 0;
-  let valueStart = 0;
-  for (let i = 0; i < data.length; i++) {
-    const ch = data[i];
-    if (ch === ' ' || ch === '\r') {
-      if (firstSpace < 0) firstSpace = i;
-      else if (secondSpace < 0) secondSpace = i;
-    }
-    if (ch === ':' && colonPos < 0) colonPos = i;
-    else if (colonPos > 0 && !valueStart && !isWs(ch)) valueStart = i;
-    if (ch === '\r') {
-      if (firstEOL < 0) firstEOL = i;
-      if (lineNumber > 0 && colonPos > lastLineStart && valueStart > lastLineStart && lastLineStart < i) {
-        headers.push([data.slice(lastLineStart, colonPos), data.slice(valueStart, i)]);
-      }
-      lineNumber++;
-      colonPos = -1;
-      valueStart = 0;
-    }
-    if (ch === '\r' || ch === '\n') lastLineStart = i + 1;
-  }
-  const sub = (a: number, b: number) => (b > a ? data.slice(a, b) : '');
-  return {
-    headerEnd,
-    head: {
-      headers,
-      httpVersion: sub(5, firstSpace),
-      statusCode: sub(firstSpace + 1, secondSpace),
-      statusMessage: sub(secondSpace + 1, firstEOL),
-    },
-  };
-}
-
-/** `jsvObjectGetChildI`: the first header with that name, any case. */
-function headerI(headers: Array<[string, string]>, name: string): string | undefined {
-  const n = name.toLowerCase();
-  return headers.find(([k]) => k.toLowerCase() === n)?.[1];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Synchronous connect check: a persistent worker does dns.lookup + net.connect while the main
-// thread blocks on Atomics.wait.
-
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const dns = require('node:dns');
-const net = require('node:net');
-const os = require('node:os');
-parentPort.on('message', (msg) => {
-  const i32 = new Int32Array(msg.sab);
-  let finished = false;
-  const done = (status, errno) => {
-    if (finished) return;
-    finished = true;
-    Atomics.store(i32, 1, status);
-    Atomics.store(i32, 2, errno);
-    Atomics.store(i32, 0, 1);
-    Atomics.notify(i32, 0);
-  };
-  dns.lookup(msg.host, { family: 4 }, (err, addr) => {
-    if (err) return done(2, 0);
-    const s = net.connect({ host: addr, port: msg.port });
-    s.once('connect', () => { s.destroy(); done(1, 0); });
-    s.once('error', (e) => {
-      s.destroy();
-      const n = typeof e.errno === 'number' ? Math.abs(e.errno) : (os.constants.errno[e.code] || 0);
-      done(3, n);
-    });
-    s.setTimeout(msg.timeout, () => { s.destroy(); done(3, os.constants.errno.ETIMEDOUT || 110); });
-  });
-});
-`;
-
-let checkWorker: Worker | undefined;
-
-function getWorker(): Worker {
-  if (!checkWorker) {
-    checkWorker = new Worker(WORKER_SOURCE, { eval: true });
-    checkWorker.unref();
-    checkWorker.on('error', () => {
-      checkWorker = undefined;
-    });
-    checkWorker.on('exit', () => {
-      checkWorker = undefined;
-    });
-  }
-  return checkWorker;
-}
-
-export type ConnectResult = { ok: true } | { ok: false; dns: true } | { ok: false; dns: false; errno: number };
-
-/** Blocking DNS lookup + TCP connect (then closed at once). */
-export function connectCheckSync(host: string, port: number, timeoutMs = 2000): ConnectResult {
-  const sab = new SharedArrayBuffer(12);
-  const i32 = new Int32Array(sab);
-  getWorker().postMessage({ sab, host, port, timeout: timeoutMs });
-  // The first call also pays for the worker start-up.
-  const r = Atomics.wait(i32, 0, 0, timeoutMs + 1000);
-  if (r === 'timed-out') {
-    return { ok: false, dns: false, errno: osConstants.errno.ETIMEDOUT ?? 110 };
-  }
-  const status = Atomics.load(i32, 1);
-  if (status === 1) return { ok: true };
-  if (status === 2) return { ok: false, dns: true };
-  return { ok: false, dns: false, errno: Atomics.load(i32, 2) };
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function toLatin1Bytes(data: unknown): Buffer {
-  if (data === undefined || data === null) return Buffer.alloc(0);
-  if (typeof data === 'string') return Buffer.from(data, 'latin1');
-  if (data instanceof ArrayBuffer || Object.prototype.toString.call(data) === '[object ArrayBuffer]') {
-    return Buffer.from(new Uint8Array(data as ArrayBuffer));
-  }
-  if (ArrayBuffer.isView(data)) {
-    const v = data as ArrayBufferView;
-    return Buffer.from(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-  }
-  return Buffer.from(String(data), 'latin1');
-}
-
-/** JS value to the text Espruino's `%v` / jsvAsString gives (close enough for headers). */
-function asString(v: unknown): string {
-  return String(v);
-}
 
 function isObjectLike(v: unknown): v is Record<string, any> {
   return v !== null && (typeof v === 'object' || typeof v === 'function');
@@ -412,7 +131,8 @@ export function createHttp(host: HttpHost): EspruinoHttp {
     }
   };
 
-  const emit = (o: any, ev: string, ...args: unknown[]) => call(() => o.emit(ev, ...args));
+  const emit = (o: any, ev: string, ...args: unknown[]) =>
+    call(() => (host.fire ? host.fire(o, ev, args) : o.emit(ev, ...args)));
 
   const internalError = (msg: string) => {
     if (host.newNamedError) return host.newNamedError('InternalError', msg);
@@ -488,6 +208,13 @@ export function createHttp(host: HttpHost): EspruinoHttp {
     }
 
     const hasDataListener = () => listenerCount(res, 'data') > 0;
+    // A 'data' listener added at any time later (even after 'close') gets what was buffered.
+    host.streamBuffer?.(res, () => {
+      const d = resBuffer;
+      resBuffer = null;
+      if (d !== null) host.onData?.(d);
+      return d;
+    });
 
     /** jswrap_stream_pushData: call the listener now, or buffer (up to 512 bytes unless forced). */
     function pushData(data: string, force: boolean): boolean {
@@ -629,6 +356,11 @@ export function createHttp(host: HttpHost): EspruinoHttp {
           if (!hadHeaders && !isTls && eofError && /ENOTFOUND|EAI_AGAIN/.test(String(eofError.code))) {
             error = SOCKET_ERR.NOT_FOUND;
           }
+          if (!hadHeaders && eofError?.code === 'EHOSTUNREACH') {
+            // the loopback rule (network.ts), without the synchronous connect: an async error
+            host.print(`ERROR: Connect failed (err ${EHOSTUNREACH}): ${eofError.message}`);
+            error = SOCKET_ERR.NO_ROUTE;
+          }
         } else if (got.length) {
           progressed = true;
           receiveData += got;
@@ -696,38 +428,25 @@ export function createHttp(host: HttpHost): EspruinoHttp {
       const hostName = opts.host === undefined ? '127.0.0.1' : asString(opts.host);
       let port = Number(opts.port) | 0;
       if (!(port > 0)) port = isHttps ? 443 : 80;
+      let refused: NodeJS.ErrnoException | undefined;
       if (host.connectCheck) {
         const r = connectCheckSync(hostName, port, host.connectTimeoutMs ?? 2000);
         if (!r.ok) {
           if (r.dns) throw internalError('Unable to locate host');
-          host.print(`ERROR: Connect failed (err ${r.errno})`);
+          const why = r.notLoopback ? `: ${loopbackOnlyMessage(hostName, r.notLoopback)}` : '';
+          host.print(`ERROR: Connect failed (err ${r.errno})${why}`);
           throw internalError('Unable to create socket');
         }
+      } else if (net.isIP(hostName) && !isLoopbackAddress(hostName)) {
+        // Node skips `lookup` for an address: refuse it here (host names go through loopbackLookup)
+        refused = notLoopbackError(hostName, hostName);
       }
       connected = true;
       host.stats.requests++;
       release = host.hold();
 
-      // Build the request head exactly as clientRequestWrite does.
-      let head = `${asString(opts.method)} ${asString(opts.path)} HTTP/1.1\r\nUser-Agent: Espruino ${host.version}\r\nConnection: close\r\n`;
-      const headers = opts.headers;
-      let hasHost = false;
-      const rawList: string[] = ['User-Agent', `Espruino ${host.version}`, 'Connection', 'close'];
-      if (isObjectLike(headers) && !Array.isArray(headers)) {
-        hasHost = Object.keys(headers).some((k) => k.toLowerCase() === 'host');
-        for (const k of Object.keys(headers)) {
-          head += `${k}: ${asString(headers[k])}\r\n`;
-          rawList.push(k, asString(headers[k]));
-        }
-        if (String(headers['Transfer-Encoding']).toLowerCase() === 'chunked') sendChunked = true;
-      }
-      if (!hasHost) {
-        const optPort = Number(opts.port) | 0;
-        const h = optPort > 0 && optPort !== 80 ? `${asString(opts.host)}:${optPort}` : asString(opts.host);
-        head += `Host: ${h}\r\n`;
-        rawList.push('Host', h);
-      }
-      head += '\r\n';
+      const { head, rawList, chunked: sendsChunked } = requestHead(opts, host.version);
+      sendChunked = sendsChunked;
       host.stats.bytesOut += Buffer.byteLength(head, 'latin1');
 
       const mod = isTls ? https : http;
@@ -739,6 +458,7 @@ export function createHttp(host: HttpHost): EspruinoHttp {
         headers: rawList,
         agent: false,
         family: 4,
+        lookup: loopbackLookup,
         insecureHTTPParser: true,
         setHost: false,
       } as https.RequestOptions;
@@ -747,6 +467,12 @@ export function createHttp(host: HttpHost): EspruinoHttp {
         if (opts.ca !== undefined) nodeOpts.ca = opts.ca;
         if (opts.key !== undefined) nodeOpts.key = opts.key;
         if (opts.cert !== undefined) nodeOpts.cert = opts.cert;
+      }
+      if (refused) {
+        eof = true;
+        eofError = refused;
+        wake();
+        return;
       }
       let nr: http.ClientRequest;
       try {

@@ -1,9 +1,14 @@
 /**
- * Espruino's two non-standard JSON dialects used by Storage:
- * - `writeJSON` output: unquoted identifier keys, `\xXX` escapes (jsfGetJSONWithCallback without
- *   JSON_JSON_COMPATIBILE);
- * - `readJSON` input: the liberal parser (JS lexer based: unquoted keys, single quotes, `\x`
- *   escapes; stops after one value, so trailing garbage is ignored).
+ * Espruino's JSON, where it differs from V8's:
+ * - `Storage.writeJSON` output: unquoted identifier keys, `\xXX` escapes (jsfGetJSONWithCallback
+ *   without JSON_JSON_COMPATIBILE);
+ * - the reader behind `JSON.parse` and `Storage.readJSON` (`jswrap_json_parse_internal`): it runs
+ *   on the JS lexer, so single quotes, `\x` escapes, comments, hex numbers and trailing commas
+ *   pass, and it stops after one value (trailing text, `\xFF` padding included, is ignored);
+ *   readJSON is the liberal variant that also takes unquoted keys. Error texts and the lone `-`
+ *   (no value, no error) follow golden probes 14 and 59. A duplicate key keeps its first value
+ *   (the firmware keeps both properties, and reads find the first; V8 objects cannot hold two,
+ *   probe 60).
  * Values are walked with realm-neutral checks so objects from a vm context work too.
  */
 
@@ -66,19 +71,28 @@ export function stringifyCompact(v: unknown): string | undefined {
   return '{' + parts.join(',') + '}';
 }
 
-// ------------------------------------------------------------------ liberal parser
+// ------------------------------------------------------------------ the reader
 
 type Tok =
   | { t: 'ID'; v: string }
+  | { t: 'WORD'; v: string } // a reserved word: true, null, undefined, function...
   | { t: 'STR'; v: string }
+  | { t: 'UNFINISHED' }
   | { t: 'NUM'; v: number; float: boolean }
   | { t: 'CH'; v: string }
   | { t: 'EOF' };
 
+/** Reserved words of Espruino's lexer (jslex.c): their token text is the word itself. */
+const RESERVED = new Set(['if', 'else', 'do', 'while', 'for', 'break', 'continue', 'function', 'return', 'var', 'let',
+  'const', 'this', 'throw', 'try', 'catch', 'finally', 'true', 'false', 'null', 'undefined', 'new', 'in', 'instanceof',
+  'switch', 'case', 'default', 'delete', 'typeof', 'void', 'debugger', 'class', 'extends', 'super', 'static', 'of']);
+
+const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v', '0': '\0' };
+
 class Lexer {
   pos = 0;
   tok: Tok = { t: 'EOF' };
-  constructor(private s: string) { this.next(); }
+  constructor(private readonly s: string) { this.next(); }
 
   next(): void {
     const s = this.s;
@@ -93,7 +107,7 @@ class Lexer {
     if (/[A-Za-z_$]/.test(c)) {
       const m = /^[A-Za-z0-9_$]+/.exec(s.slice(this.pos))![0];
       this.pos += m.length;
-      this.tok = { t: 'ID', v: m };
+      this.tok = RESERVED.has(m) ? { t: 'WORD', v: m } : { t: 'ID', v: m };
       return;
     }
     if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(s[this.pos + 1] ?? ''))) {
@@ -108,16 +122,16 @@ class Lexer {
       while (i < s.length && s[i] !== c) {
         if (s[i] === '\\' && i + 1 < s.length) {
           const e = s[++i];
-          const simple: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v', '0': '\0' };
           if (e === 'x') { out += String.fromCharCode(parseInt(s.substr(i + 1, 2), 16)); i += 3; continue; }
           if (e === 'u') { out += String.fromCharCode(parseInt(s.substr(i + 1, 4), 16)); i += 5; continue; }
-          out += simple[e] ?? e;
+          out += SIMPLE_ESCAPES[e] ?? e;
           i++;
           continue;
         }
         out += s[i++];
       }
-      this.pos = Math.min(i + 1, s.length);
+      if (i >= s.length) { this.pos = s.length; this.tok = { t: 'UNFINISHED' }; return; }
+      this.pos = i + 1;
       this.tok = { t: 'STR', v: out };
       return;
     }
@@ -126,79 +140,92 @@ class Lexer {
   }
 }
 
-/** jslGetTokenString */
-function describe(t: Tok): string {
+/** jslTokenAsString: the kind of token ("Expecting valid value, got ID"). */
+function kind(t: Tok): string {
   switch (t.t) {
-    case 'ID': return 'ID:' + t.v;
-    case 'STR': return "String:'" + t.v + "'";
+    case 'ID': return 'ID';
+    case 'WORD': return t.v;
+    case 'STR': return 'STRING';
+    case 'UNFINISHED': return 'UNFINISHED STRING';
     case 'NUM': return t.float ? 'FLOAT' : 'INT';
     case 'CH': return "'" + t.v + "'";
     case 'EOF': return 'EOF';
   }
 }
 
+/** jslGetTokenString: the token with its text ("Got ID:a expected STRING"). */
+function describe(t: Tok): string {
+  if (t.t === 'ID') return 'ID:' + t.v;
+  if (t.t === 'STR') return "String:'" + t.v + "'";
+  return kind(t);
+}
+
 function syntax(msg: string): never {
   throw new StorageError(msg, 'SyntaxError');
 }
 
+const isCh = (t: Tok, ch: string): boolean => t.t === 'CH' && t.v === ch;
+
+/** jslMatch */
 function expect(lx: Lexer, ch: string): void {
-  if (lx.tok.t === 'CH' && lx.tok.v === ch) { lx.next(); return; }
+  if (isCh(lx.tok, ch)) { lx.next(); return; }
   syntax(`Got ${describe(lx.tok)} expected '${ch}'`);
 }
 
-function parseValue(lx: Lexer): unknown {
+/** No value and no exception: the firmware's `return 0` (a lone '-'), which every caller passes up. */
+const NO_VALUE = Symbol('no value');
+
+function parseValue(lx: Lexer, liberal: boolean): unknown {
   const t = lx.tok;
-  if (t.t === 'STR') { lx.next(); return t.v; }
-  if (t.t === 'NUM') { lx.next(); return t.v; }
-  if (t.t === 'ID') {
+  if (t.t === 'WORD' && (t.v === 'true' || t.v === 'false' || t.v === 'null')) {
     lx.next();
-    if (t.v === 'true') return true;
-    if (t.v === 'false') return false;
-    if (t.v === 'null') return null;
-    if (t.v === 'undefined') return undefined;
-    if (t.v === 'NaN') return NaN;
-    if (t.v === 'Infinity') return Infinity;
-    syntax(`Got ${describe(t)} expected a value`);
+    return t.v === 'null' ? null : t.v === 'true';
   }
-  if (t.t === 'CH' && t.v === '-') {
+  if (t.t === 'NUM' || t.t === 'STR') { lx.next(); return t.v; }
+  if (isCh(t, '-')) {
     lx.next();
-    const v = parseValue(lx);
-    return -(v as number);
+    const n = lx.tok;
+    if (n.t !== 'NUM') return NO_VALUE;
+    lx.next();
+    return -n.v;
   }
-  if (t.t === 'CH' && t.v === '[') {
+  if (isCh(t, '[')) {
     lx.next();
     const arr: unknown[] = [];
-    while (!(lx.tok.t === 'CH' && lx.tok.v === ']')) {
-      if (lx.tok.t === 'EOF') syntax(`Got EOF expected ']'`);
-      arr.push(parseValue(lx));
-      if (lx.tok.t === 'CH' && lx.tok.v === ',') lx.next();
-      else if (!(lx.tok.t === 'CH' && lx.tok.v === ']')) expect(lx, ']');
+    while (!isCh(lx.tok, ']')) {
+      const v = parseValue(lx, liberal);
+      if (v === NO_VALUE) return NO_VALUE;
+      arr.push(v);
+      if (!isCh(lx.tok, ']')) expect(lx, ',');
     }
     lx.next();
     return arr;
   }
-  if (t.t === 'CH' && t.v === '{') {
+  if (isCh(t, '{')) {
     lx.next();
     const obj: Record<string, unknown> = {};
-    while (!(lx.tok.t === 'CH' && lx.tok.v === '}')) {
+    while (lx.tok.t === 'STR' || lx.tok.t === 'ID' || lx.tok.t === 'NUM') {
       const k = lx.tok;
-      let key: string;
-      if (k.t === 'STR' || k.t === 'ID') key = k.v;
-      else if (k.t === 'NUM') key = String(k.v);
-      else syntax(`Got ${describe(k)} expected '}'`);
+      if (k.t !== 'STR' && !liberal) syntax(`Got ${describe(k)} expected STRING`);
+      const key = String(k.v);
       lx.next();
       expect(lx, ':');
-      obj[key] = parseValue(lx);
-      if (lx.tok.t === 'CH' && lx.tok.v === ',') lx.next();
-      else if (!(lx.tok.t === 'CH' && lx.tok.v === '}')) expect(lx, '}');
+      const v = parseValue(lx, liberal);
+      if (v === NO_VALUE) return NO_VALUE;
+      if (!Object.prototype.hasOwnProperty.call(obj, key)) obj[key] = v; // reads find the first
+      if (!isCh(lx.tok, '}')) expect(lx, ',');
     }
-    lx.next();
+    expect(lx, '}');
     return obj;
   }
-  syntax(`Got ${describe(t)} expected a value`);
+  syntax(`Expecting valid value, got ${kind(t)}`);
 }
 
-/** Storage.readJSON's liberal parse (host values; throws StorageError('SyntaxError')). */
-export function parseLiberal(text: string): unknown {
-  return parseValue(new Lexer(text));
+/**
+ * JSON.parse (`liberal` false) or Storage.readJSON (`liberal` true) of `text`, as host values;
+ * undefined where the firmware returns nothing without an error. Throws StorageError('SyntaxError').
+ */
+export function parseEspruinoJson(text: string, liberal: boolean): unknown {
+  const v = parseValue(new Lexer(text), liberal);
+  return v === NO_VALUE ? undefined : v;
 }

@@ -1,6 +1,10 @@
 /**
- * Rejects syntax the Espruino parser lacks (§6 of the platform notes), so code that would be a
- * SyntaxError on a board is one here too, instead of silently running on V8.
+ * The pass over code a board runs (one acorn parse per distinct source, cached):
+ * - rejects syntax the Espruino parser lacks (§6 of the platform notes), so code that would be
+ *   a SyntaxError on a board is one here too, instead of silently running on V8;
+ * - applies Espruino's regex `^`-over-alternation quirk to regex literals;
+ * - routes direct `eval(x)` through EVAL_HOOK and, for code from a Storage file, guards each
+ *   function body with CODE_GUARD (stored-code.ts).
  * Not covered: function hoisting, per-iteration `let` bindings and other runtime differences.
  */
 
@@ -61,69 +65,118 @@ export function espruinoRegexPattern(pattern: string): string | undefined {
   return undefined;
 }
 
-// prepareCode is a pure function of the source, and a board parses the same module and boot
+/** The global a guarded function body calls first: `__espruinoCodeAlive(<id>)` (stored-code.ts). */
+export const CODE_GUARD = '__espruinoCodeAlive';
+/** The global a direct `eval(x)` goes through: `eval(__espruinoEval(x))` (stored-code.ts). */
+export const EVAL_HOOK = '__espruinoEval';
+
+/** What closes at a position comes first, then statements, then what opens, then replacements. */
+const enum Rank { Close, Statement, Open, Replace }
+
+type Edit = { at: number; rank: Rank; seq: number } & (
+  | { end: number; text: string } // replace [at, end) (an insert when end === at)
+  | { guard: 'statement' | 'open' | 'close' } // a guard, inserted at `at` when the code is guarded
+);
+
+interface Analysis { error?: string; edits: Edit[] }
+
+// The analysis is a pure function of the source, and a board parses the same module and boot
 // stage at every start: remember the last results (by the exact source text).
-const PREPARED = new Map<string, { code: string; error?: string }>();
-const PREPARED_MAX = 64;
+const ANALYSED = new Map<string, Analysis>();
+const ANALYSED_MAX = 64;
 
-/** Check the syntax and apply Espruino's regex quirk to regex literals. */
-export function prepareCode(code: string): { code: string; error?: string } {
-  let r = PREPARED.get(code);
-  if (r) return { ...r };
-  r = prepareUncached(code);
-  if (PREPARED.size >= PREPARED_MAX) PREPARED.delete(PREPARED.keys().next().value!);
-  PREPARED.set(code, r);
-  return { ...r };
+export interface PrepareOptions {
+  /**
+   * Guard every function body with `CODE_GUARD(guardId)`, so that calling a function defined
+   * by this code throws once its Storage file is gone (stored-code.ts).
+   */
+  guardId?: number;
 }
 
-function prepareUncached(code: string): { code: string; error?: string } {
-  const error = checkSyntax(code);
-  if (error) return { code, error };
-  const edits: { start: number; end: number; text: string }[] = [];
-  let ast: Node;
-  try {
-    ast = parse(code, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true }) as unknown as Node;
-  } catch {
-    return { code };
+/**
+ * The Espruino-fidelity pass over code loaded on a board: checks the syntax (an `error` for
+ * the first construct Espruino lacks), applies its regex quirk to regex literals, routes
+ * direct `eval(x)` through EVAL_HOOK and, with `guardId`, guards each function body.
+ * Inserted text never contains a newline, so line numbers stay those of the source.
+ */
+export function prepareCode(code: string, opts: PrepareOptions = {}): { code: string; error?: string } {
+  let a = ANALYSED.get(code);
+  if (!a) {
+    a = analyse(code);
+    if (ANALYSED.size >= ANALYSED_MAX) ANALYSED.delete(ANALYSED.keys().next().value!);
+    ANALYSED.set(code, a);
   }
-  const walk = (n: unknown): void => {
-    if (!n || typeof n !== 'object') return;
-    if (Array.isArray(n)) { for (const x of n) walk(x); return; }
-    const node = n as Node & { end: number };
-    if (node.type === 'Literal' && node.regex) {
-      const re = node.regex as { pattern: string; flags: string };
-      const p = espruinoRegexPattern(re.pattern);
-      if (p) edits.push({ start: node.start, end: node.end, text: `/${p}/${re.flags}` });
-    }
-    for (const k of Object.keys(node)) if (k !== 'type' && k !== 'start' && k !== 'end') walk(node[k]);
-  };
-  walk(ast);
-  let out = code;
-  for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  return { code: out };
+  if (a.error) return { code, error: a.error };
+  return { code: render(code, a.edits, opts.guardId) };
 }
 
-/** Returns an error message for the first unsupported construct, or undefined. */
-export function checkSyntax(code: string): string | undefined {
+function render(code: string, edits: Edit[], guardId: number | undefined): string {
+  const guard = guardId === undefined ? undefined : `${CODE_GUARD}(${guardId})`;
+  let out = '';
+  let from = 0;
+  for (const e of edits) {
+    if ('text' in e) {
+      out += code.slice(from, e.at) + e.text;
+      from = e.end;
+    } else if (guard) {
+      out += code.slice(from, e.at) + (e.guard === 'statement' ? guard + ';' : e.guard === 'open' ? '(' + guard + ', ' : ')');
+      from = e.at;
+    }
+  }
+  return out + code.slice(from);
+}
+
+type FunctionNode = Node & { body: Node & { end: number; body?: Array<Node & { end: number; directive?: string }> }; expression?: boolean };
+
+function analyse(code: string): Analysis {
   let ast: Node;
   try {
     ast = parse(code, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true }) as unknown as Node;
   } catch (e) {
-    return (e as Error).message;
+    return { error: (e as Error).message, edits: [] };
   }
-  let found: string | undefined;
+  let error: string | undefined;
+  const edits: Edit[] = [];
+  const replace = (at: number, end: number, text: string, rank = Rank.Replace) => edits.push({ at, end, text, rank, seq: edits.length });
+  const guard = (at: number, kind: 'statement' | 'open' | 'close') =>
+    edits.push({ at, guard: kind, rank: kind === 'close' ? Rank.Close : kind === 'open' ? Rank.Open : Rank.Statement, seq: edits.length });
   const walk = (n: unknown): void => {
-    if (found || !n || typeof n !== 'object') return;
+    if (error || !n || typeof n !== 'object') return;
     if (Array.isArray(n)) { for (const x of n) walk(x); return; }
-    const node = n as Node;
-    if (typeof node.type === 'string') {
-      const p = problem(node);
-      if (p) { found = `${p} at ${lineCol(code, node.start)}`; return; }
+    const node = n as Node & { end: number };
+    if (typeof node.type !== 'string') return;
+    const p = problem(node);
+    if (p) { error = `${p} at ${lineCol(code, node.start)}`; return; }
+    if (node.type === 'Literal' && node.regex) {
+      const re = node.regex as { pattern: string; flags: string };
+      const q = espruinoRegexPattern(re.pattern);
+      if (q) replace(node.start, node.end, `/${q}/${re.flags}`);
+    } else if (node.type === 'FunctionDeclaration' || node.type === 'FunctionExpression' || node.type === 'ArrowFunctionExpression') {
+      const f = node as unknown as FunctionNode;
+      if (f.body.type === 'BlockStatement') {
+        // after the directive prologue ("use strict"), which must stay first to count
+        let at = f.body.start + 1;
+        for (const st of f.body.body ?? []) { if (st.directive === undefined) break; at = st.end; }
+        guard(at, 'statement');
+      } else {
+        guard(f.body.start, 'open');
+        guard(f.body.end, 'close');
+      }
+    } else if (node.type === 'CallExpression') {
+      const call = node as unknown as { callee: Node & { name?: string }; arguments: Array<Node & { end: number }> };
+      const arg = call.arguments[0];
+      if (call.callee.type === 'Identifier' && call.callee.name === 'eval' && arg) {
+        replace(arg.start, arg.start, EVAL_HOOK + '(', Rank.Open);
+        replace(arg.end, arg.end, ')', Rank.Close);
+      }
     }
     for (const k of Object.keys(node)) if (k !== 'type' && k !== 'start' && k !== 'end') walk(node[k]);
   };
   walk(ast);
-  return found;
+  if (error) return { error, edits: [] };
+  // in source order; at one position by rank; what closes there, inner (walked later) first
+  edits.sort((x, y) => x.at - y.at || x.rank - y.rank || (x.rank === Rank.Close ? y.seq - x.seq : x.seq - y.seq));
+  return { edits };
 }
 
 function lineCol(code: string, pos: number): string {

@@ -1,7 +1,7 @@
 /**
  * The loopback HTTP server of the Espruino golden probes, rebuilt from
- * ../shared/data/espruino-golden/server.json (copied into the `ROUTES` table below so the
- * emulator does not depend on that folder at run time; test/golden.test.ts checks the copy).
+ * emulator/golden/server.json (the `ROUTES` table below; test/golden.test.ts checks that the
+ * two agree).
  *
  * It is the harness's one fault server (harness/fault-server.ts) with these fixed routes:
  * each route's `behaviour` is a fault mode of its vocabulary, which is the vocabulary of
@@ -153,6 +153,21 @@ export const ROUTES: GoldenRoute[] = [
       ['Content-Length', '23'],
     ],
     body: 'alpha: one\r\nbeta: two\r\n',
+  },
+  {
+    path: '/dup-headers',
+    status: 200,
+    reason: 'OK',
+    behaviour: 'normal',
+    headers: [
+      ['Set-Cookie', 'a=1'],
+      ['X-Dup', 'one'],
+      ['set-cookie', 'b=2'],
+      ['X-Dup', 'two'],
+      ['X-Dup', 'three'],
+      ['Content-Length', '2'],
+    ],
+    body: 'ok',
   },
 ];
 

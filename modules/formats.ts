@@ -66,6 +66,8 @@ export var E_MISSING = "ENOENT"; // an input file, release file or manifest is m
 export var E_DUPLICATE = "EDUPNAME"; // two files of one release share a Storage name
 export var E_LIVE = "ELIVE"; // the operation would remove the live version
 export var E_UNKNOWN_VERSION = "ENOVERSION"; // no release of that version is published
+export var E_SYMLINK = "ESYMLINK"; // a path below the server root is a symlink: the publisher never follows one
+export var E_STORE = "ESTORE"; // the object store refused or failed a request (credentials, permissions, bucket, network)
 export var E_INSECURE = "EINSECURE"; // a file or folder the tools would trust (TLS certificate or key) that another user could have written
 // Flashing a board through the espruino CLI (tools/flash.ts, tools/espruino-cli.ts):
 export var E_PORT = "ENOPORT"; // no port given, or a serial port that does not exist or cannot be opened

@@ -120,13 +120,15 @@ describe('emulator board: event loop, reboot, power', () => {
     expect(b.errors).to.deep.equal(['Error: boom']);
   });
 
-  it('clearTimeout(undefined) clears every timer and an unknown id throws, as on Espruino', async () => {
+  it('clearTimeout() clears every timer, clearTimeout(undefined) throws, an unknown id is ignored (golden probe 51)', async () => {
     const b = new Board({ board: 'ESP32' });
     b.powerOn();
-    b.exec('setTimeout(function () { print("a"); }, 5); setInterval(function () { print("b"); }, 5); clearTimeout(undefined);');
+    b.exec('setTimeout(function () { print("a"); }, 5); setInterval(function () { print("b"); }, 5); clearTimeout();');
     expect(await b.settle()).to.equal('idle');
     expect(b.output).to.equal('');
-    expect(() => b.exec('clearTimeout(42)')).to.throw('Unknown Timeout');
+    expect(() => b.exec('var u; clearTimeout(u)')).to.throw('clearTimeout(undefined) not allowed. Use clearTimeout() instead');
+    expect(() => b.exec('clearInterval(undefined)')).to.throw('clearInterval(undefined) not allowed');
+    expect(b.exec('clearTimeout(42)')).to.equal(undefined);
   });
 });
 
@@ -142,10 +144,12 @@ describe('emulator board: globals', () => {
     expect(b.exec('/^\\.ota|txt/.test("x.txt")')).to.equal(false); // Espruino's ^ quirk (probe 11)
   });
 
-  it('has on/emit on every object, process.env from the board profile, btoa/atob on binary strings', () => {
+  it('has on/emit on every object (emit queued, listeners in "#on<event>"), process.env from the board profile, btoa/atob on binary strings', async () => {
     const b = new Board({ board: 'ESP8266_4MB', serial: 'abc123' });
     b.powerOn();
-    expect(b.exec('var o = {}, got = []; o.on("x", function (v) { got.push(v); }); o.emit("x", 1); o.emit("x", 2); JSON.stringify(got) + Object.keys(o).length')).to.equal('[1,2]0');
+    expect(b.exec('var o = {}, got = []; o.on("x", function (v) { got.push(v); }); o.emit("x", 1); o.emit("x", 2); JSON.stringify(got) + JSON.stringify(Object.keys(o))')).to.equal('[]["#onx"]');
+    expect(await b.settle()).to.equal('idle');
+    expect(b.exec('JSON.stringify(got)')).to.equal('[1,2]');
     expect(b.exec('process.env.BOARD + " " + process.env.VERSION + " " + process.env.STORAGE + " " + getSerial()')).to.equal('ESP8266_4MB 2v29.277 196608 abc123');
     expect(b.exec('btoa("\\x00\\x01\\x02\\xFF\\xFE\\x80\\x7F\\n\\r\\x00")')).to.equal('AAEC//6AfwoNAA==');
     expect(b.exec('atob("YQ")')).to.equal('a');

@@ -9,7 +9,9 @@ import https from 'node:https';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHttp, urlParse, espruinoParseHeaders, type HttpHost } from '../emulator/http.ts';
+import { createHttp, type HttpHost } from '../emulator/http.ts';
+import { espruinoParseHeaders } from '../emulator/http-wire.ts';
+import { urlParse } from '../emulator/url.ts';
 import { startGoldenServer, type GoldenServer } from '../harness/golden-server.ts';
 
 interface TestHost extends HttpHost {

@@ -3,8 +3,10 @@ import { expect } from "chai";
 import { promises as fsp } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { filePath, MANIFEST, E_VERSION, E_OPTS } from "../modules/formats.ts";
+import { filePath, MANIFEST, E_VERSION, E_OPTS, E_NAME, E_SIG, E_SYMLINK } from "../modules/formats.ts";
 import { release } from "../tools/release.ts";
+import { buildManifest, manifestJson, readManifest } from "../tools/lib/manifest.ts";
+import { digestBytes, manifestFile } from "../tools/lib/digest.ts";
 import { rollback } from "../tools/rollback.ts";
 import { list } from "../tools/list.ts";
 import { prune } from "../tools/prune.ts";
@@ -141,6 +143,159 @@ describe("rollback, list, prune", () => {
       expect((await list({ root, project: "p" })).versions).to.have.length(3);
       await rejects(prune({ root, project: "p", keep: -1 }), E_OPTS);
       await rejects(prune({ root, project: "p", keep: 1.5 }), E_OPTS);
+    });
+  });
+  describe("stay inside the root (issue 10 item 7)", () => {
+    let outside: string; // a file outside the root that nothing may read or delete
+    const untouched = async () => expect(await fsp.readFile(outside, "utf8")).to.equal("outside");
+
+    beforeEach(async () => {
+      outside = path.join(dir, "x");
+      await fsp.writeFile(outside, "outside");
+    });
+
+    // A manifest, made with the lead's functions, that names a file "../../../x": in both
+    // layouts that path leads from the release's folder to the file outside the root.
+    async function hostileRelease(version: string, layout: "prefix" | "subdir") {
+      const m = buildManifest({ version, files: [manifestFile("../../../x", digestBytes(Buffer.from("outside")))] });
+      await fsp.mkdir(path.dirname(at(version, MANIFEST, layout)), { recursive: true });
+      await fsp.writeFile(at(version, MANIFEST, layout), manifestJson(m));
+      const t = Date.now() / 1000 - 7200; // the oldest release, first in line for prune
+      await fsp.utimes(at(version, MANIFEST, layout), t, t);
+    }
+
+    for (const layout of ["prefix", "subdir"] as const) {
+      it(`a manifest naming ../../../x (${layout}): list reports it, prune and rollback touch nothing outside`, async () => {
+        await hostileRelease("0.5", layout);
+        const l = await list({ root, project: "p" });
+        expect(l.versions.map((v) => v.version)).to.deep.equal(["1.0", "1.1", "1.2"]);
+        expect(l.skipped).to.have.length(1);
+        expect(l.skipped[0].reason).to.match(/names a file that holds a slash.*"\.\.\/\.\.\/\.\.\/x"/);
+        const r = await prune({ root, project: "p", keep: 0 });
+        expect(r.removed.sort()).to.deep.equal(["1.0", "1.1"]);
+        expect(r.skipped).to.have.length(1);
+        await untouched();
+        expect(await exists(at("0.5", MANIFEST, layout)), "the hostile release is left for a human").to.equal(true);
+        await rejects(rollback({ root, project: "p", version: "0.5" }), E_NAME, /\.\.\/\.\.\/\.\.\/x/);
+        expect(await live()).to.equal("1.2");
+        await untouched();
+      });
+    }
+
+    it("a manifest made for another project: list reports it, rollback refuses it", async () => {
+      const m = await readManifest(at("1.0", MANIFEST));
+      await fsp.writeFile(at("0.7", MANIFEST), manifestJson(buildManifest({ project: "other", version: "0.7", seq: 9, files: m.files })));
+      for (const f of m.files) await fsp.copyFile(at("1.0", f.name), at("0.7", f.name));
+      const l = await list({ root, project: "p" });
+      expect(l.skipped.map((x) => x.reason)).to.deep.equal(['is for project "other"']);
+      await rejects(rollback({ root, project: "p", version: "0.7" }), "EMANIFEST", /for project "other"/);
+      expect(await live()).to.equal("1.2");
+    });
+
+    it("a release file that is a symlink out of the root: prune leaves that release whole, rollback refuses it", async () => {
+      await fsp.rm(at("1.0", "a.js"));
+      await fsp.symlink(outside, at("1.0", "a.js"));
+      const r = await prune({ root, project: "p", keep: 0 });
+      expect(r.removed).to.deep.equal(["1.1"]);
+      expect(r.skipped.map((x) => x.reason).join()).to.match(/symlink/);
+      expect(await exists(at("1.0", MANIFEST)), "not half removed").to.equal(true);
+      await untouched();
+      await rejects(rollback({ root, project: "p", version: "1.0" }), E_SYMLINK);
+      expect(await live()).to.equal("1.2");
+    });
+
+    it("a version folder that is a symlink to a release outside the root: not listed, not removed, not rolled back to", async () => {
+      const elsewhere = path.join(dir, "elsewhere");
+      await fsp.cp(path.join(root, "p", "1.1"), elsewhere, { recursive: true });
+      await fsp.rm(path.join(root, "p", "1.1"), { recursive: true });
+      await fsp.symlink(elsewhere, path.join(root, "p", "1.1"));
+      expect((await list({ root, project: "p" })).versions.map((v) => v.version)).to.deep.equal(["1.0", "1.2"]);
+      await prune({ root, project: "p", keep: 0 });
+      expect((await fsp.readdir(elsewhere)).sort()).to.deep.equal(["a.js", "b.bin", MANIFEST]);
+      await rejects(rollback({ root, project: "p", version: "1.1", layout: "subdir" }), E_SYMLINK);
+      expect(await live()).to.equal("1.2");
+    });
+
+    it("a project folder that is a symlink out of the root: list, prune and rollback refuse it", async () => {
+      const elsewhere = path.join(dir, "elsewhere");
+      await fsp.cp(path.join(root, "p"), elsewhere, { recursive: true });
+      await fsp.symlink(elsewhere, path.join(root, "q"));
+      await rejects(list({ root, project: "q" }), E_SYMLINK);
+      await rejects(prune({ root, project: "q", keep: 0 }), E_SYMLINK);
+      await rejects(rollback({ root, project: "q", version: "1.0" }), E_SYMLINK);
+      expect((await fsp.readdir(elsewhere)).sort()).to.deep.equal((await fsp.readdir(path.join(root, "p"))).sort());
+      expect(await fsp.readFile(path.join(elsewhere, "version"), "utf8")).to.equal("1.2");
+    });
+
+    it("a version file that is a symlink out of the root: rollback does not write through it", async () => {
+      await fsp.rm(path.join(root, "p", "version"));
+      await fsp.symlink(outside, path.join(root, "p", "version"));
+      await rejects(rollback({ root, project: "p", version: "1.0" }), E_SYMLINK);
+      await untouched();
+    });
+  });
+
+  describe("rollback and signing (issue 10 item 4, tools side)", () => {
+    const key = Buffer.from("fleet key");
+    let signedRoot: string;
+    beforeEach(async () => {
+      signedRoot = path.join(dir, "signed");
+      for (const v of ["1.0", "1.1"]) await release({ root: signedRoot, project: "s", version: v, key, files: [a, b] });
+      await release({ root: signedRoot, project: "s", version: "0.1", files: [a] }); // unsigned, seq 3
+    });
+    const manifestOf = (v: string) => readManifest(path.join(signedRoot, filePath("s", v, MANIFEST)));
+
+    it("--key re-signs the older release with one more than the highest seq; the next release counts on from it", async () => {
+      const r = await rollback({ root: signedRoot, project: "s", version: "1.0", key });
+      expect(r).to.deep.include({ version: "1.0", previous: "0.1", seq: 4, resigned: true, warning: undefined });
+      const m = await manifestOf("1.0");
+      expect(m).to.include({ project: "s", version: "1.0", seq: 4 });
+      // Valid under the key: the lead's buildManifest over the same fields gives the same signatures.
+      const again = buildManifest({ project: "s", version: "1.0", seq: 4, files: m.files }, key);
+      expect([m.sig, m.sig1]).to.deep.equal([again.sig, again.sig1]);
+      expect(await fsp.readFile(path.join(signedRoot, "s", "version"), "utf8")).to.equal("1.0");
+      expect((await release({ root: signedRoot, project: "s", version: "1.2", key, files: [a] })).seq).to.equal(5);
+      expect((await list({ root: signedRoot, project: "s" })).versions.map((v) => [v.version, v.seq])).to.deep.equal([["1.1", 2], ["0.1", 3], ["1.0", 4], ["1.2", 5]]);
+    });
+
+    it("without --key, says that boards with a key will refuse a signed older release (EREJECTED)", async () => {
+      const r = await rollback({ root: signedRoot, project: "s", version: "1.0" });
+      expect(r.resigned).to.equal(false);
+      expect(r.warning).to.match(/seq 1, below the project's highest \(3\).*EREJECTED.*rollback --key/);
+      expect((await manifestOf("1.0")).seq).to.equal(1);
+      expect(await fsp.readFile(path.join(signedRoot, "s", "version"), "utf8")).to.equal("1.0");
+    });
+
+    it("--key refuses a release that is unsigned or signed with another key, and changes nothing", async () => {
+      await rejects(rollback({ root: signedRoot, project: "s", version: "0.1", key }), E_SIG, /not signed: re-signing would vouch/);
+      await rejects(rollback({ root: signedRoot, project: "s", version: "1.0", key: "another key" }), E_SIG, /not signed with this key/);
+      expect((await manifestOf("1.0")).seq).to.equal(1);
+      expect(await fsp.readFile(path.join(signedRoot, "s", "version"), "utf8")).to.equal("0.1");
+    });
+  });
+
+  describe("prune and seq", () => {
+    it("always keeps the newest release (it holds the highest seq), even when an older one is live", async () => {
+      await rollback({ root, project: "p", version: "1.0" });
+      const r = await prune({ root, project: "p", keep: 0 });
+      expect(r.removed).to.deep.equal(["1.1"]);
+      expect(r.kept).to.deep.equal(["1.2", "1.0"]);
+      expect((await release({ root, project: "p", version: "2.0", files: [a] })).seq).to.equal(4);
+    });
+
+    it("never deletes a key that a kept release's manifest also names", async () => {
+      // Version "1" file "0_x" and version "1_0" file "x" are the same key in the prefix layout.
+      const x = path.join(dir, "x.js");
+      await fsp.writeFile(x, "x");
+      await release({ root, project: "c", version: "1_0", files: [{ name: "x", path: x }] });
+      const m = buildManifest({ version: "1", seq: 2, files: [manifestFile("0_x", digestBytes(Buffer.from("x")))] });
+      await fsp.writeFile(path.join(root, "c", "1_manifest.json"), manifestJson(m));
+      await fsp.writeFile(path.join(root, "c", "version"), "1");
+      const t = Date.now() / 1000 + 60;
+      await fsp.utimes(path.join(root, "c", "1_manifest.json"), t, t);
+      const r = await prune({ root, project: "c", keep: 0 });
+      expect(r.removed).to.deep.equal(["1_0"]);
+      expect(await fsp.readFile(path.join(root, "c", "1_0_x"), "utf8")).to.equal("x");
     });
   });
 });

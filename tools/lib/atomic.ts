@@ -11,6 +11,22 @@ export function tempPathFor(dest: string): string {
   return path.join(path.dirname(dest), `${TMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}-${path.basename(dest)}`);
 }
 
+// The id of the process that wrote temporary file `name` (a base name), if it is one.
+export function tempOwner(name: string): number | undefined {
+  const m = name.startsWith(TMP_PREFIX) ? /^(\d+)-[0-9a-f]{12}-/.exec(name.slice(TMP_PREFIX.length)) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+// Whether process `pid` runs on this machine (EPERM: it does, as another user).
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: any) {
+    return e?.code == "EPERM";
+  }
+}
+
 async function writeSynced(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const fh = await fsp.open(file, "wx", mode);
   try {
@@ -31,6 +47,19 @@ export async function writeFileAtomic(dest: string, data: string | Uint8Array, m
   } catch (e) {
     await fsp.rm(tmp, { force: true });
     throw e;
+  }
+  await syncDir(path.dirname(dest));
+}
+
+// Writes `data` to `dest` only if `dest` does not exist (EEXIST otherwise): a reader sees
+// no file or the whole file, and an existing file is never replaced.
+export async function writeFileNoClobber(dest: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const tmp = tempPathFor(dest);
+  try {
+    await writeSynced(tmp, data, mode);
+    await moveNoClobber(tmp, dest);
+  } finally {
+    await fsp.rm(tmp, { force: true });
   }
   await syncDir(path.dirname(dest));
 }

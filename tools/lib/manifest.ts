@@ -20,6 +20,10 @@ export interface Manifest {
 export function buildManifest(release: { project?: string; version: string; seq?: number; files: ManifestFile[] }, key?: Key): Manifest {
   const { version, files } = release;
   const m: Manifest = { version, files };
+  // publish: carried so that a re-read manifest tells its project and seq (not yet signed:
+  // the lead's signed text format covers them).
+  if (release.project !== undefined) m.project = release.project;
+  if (release.seq !== undefined) m.seq = release.seq;
   if (key !== undefined) {
     const text = canonical(version, files);
     m.sig = hmacSha256(key, text);
@@ -32,6 +36,8 @@ export function buildManifest(release: { project?: string; version: string; seq?
 export function manifestJson(m: Manifest): string {
   const files = m.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, sha1: f.sha1, crc32: f.crc32 }));
   const out: Manifest = { version: m.version, files };
+  if (m.project !== undefined) out.project = m.project; // publish: see buildManifest
+  if (m.seq !== undefined) out.seq = m.seq;
   if (m.sig !== undefined) out.sig = m.sig;
   if (m.sig1 !== undefined) out.sig1 = m.sig1;
   return JSON.stringify(out);
@@ -46,6 +52,12 @@ export async function readManifest(file: string, version?: string): Promise<Mani
     if (e && e.code == "ENOENT") fail(E_MISSING, `manifest ${file} does not exist`);
     throw e;
   }
+  return parseManifest(text, file, version);
+}
+
+// publish: checks the manifest text read from `file` (a path or an object store URL, for
+// messages); `version`, if given, must match its "version".
+export function parseManifest(text: string, file: string, version?: string): Manifest {
   let m: any;
   try {
     m = JSON.parse(text);

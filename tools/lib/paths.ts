@@ -1,7 +1,11 @@
-// Maps the URL paths of formats.ts (filePath, version file) onto files below a server
-// root, refusing anything that would land outside it.
+// The keys of a project's objects below a server root (URL paths, "/"-separated, as
+// formats.ts builds them) and the rules that keep them inside the root: the board's rules
+// for names, versions and projects, counted where the board counts them, plus the few a
+// static server adds.
 import * as path from "node:path";
-import { filePath, MANIFEST, VERSION_FILE, E_NAME, E_OPTS, E_VERSION, LAYOUTS } from "../../modules/formats.ts";
+import {
+  filePath, nameError, projectError, versionError, MANIFEST, VERSION_FILE, E_NAME, E_OPTS, E_VERSION, LAYOUTS,
+} from "../../modules/formats.ts";
 import { fail } from "./errors.ts";
 
 export type Layout = "prefix" | "subdir";
@@ -25,6 +29,7 @@ export function relPathError(rel: string): string {
 }
 
 // Absolute local path of URL path `rel` below `root`; throws `code` if it would escape.
+// (Lexically only: the local store also refuses symlinks on the way.)
 export function localPath(root: string, rel: string, code = E_OPTS, what = "path"): string {
   const err = relPathError(rel);
   if (err) fail(code, `${what} "${rel}" ${err}`);
@@ -34,31 +39,81 @@ export function localPath(root: string, rel: string, code = E_OPTS, what = "path
   return abs;
 }
 
+// A project is a folder below the root and goes into every device URL unescaped.
 export function checkProject(project: string | undefined): string {
   if (!project) fail(E_OPTS, "no project given");
-  const err = relPathError(project);
+  const err = projectError(project);
   if (err) fail(E_OPTS, `project "${project}" ${err}`);
   return project;
 }
 
-// Local paths of one release's files and manifest, via formats.filePath.
-export interface ReleasePaths {
-  files: { name: string; rel: string; abs: string }[];
-  manifest: { rel: string; abs: string };
-  dir: string; // the directory that holds the release (project dir or version subdir)
+// Storage names are bytes: the board counts a name's UTF-8 bytes against its 28, so the
+// rule of formats.ts is applied to those bytes (one latin1 character per byte).
+export function storageNameError(name: string): string {
+  return nameError(Buffer.from(name, "utf8").toString("latin1"));
 }
 
-export function releasePaths(root: string, project: string, version: string, names: string[], layout: Layout): ReleasePaths {
-  // The manifest first: a bad version (e.g. ".." in the subdir layout) is a version error.
-  const mrel = filePath(project, version, MANIFEST, layout);
-  const mabs = localPath(root, mrel, E_VERSION, `version "${version}" would put its manifest at`);
+// Why `name` cannot be a file of a release published in `layout`, or "". The board's
+// rules first; the rest keep one name one object on a static server.
+export function releaseNameError(name: string, layout: Layout): string {
+  const err = storageNameError(name);
+  if (err) return err;
+  if (name.indexOf("/") >= 0 || name.indexOf("\\") >= 0) return "holds a slash, which static servers cannot serve as one file";
+  if (name == "." || name == "..") return "is not a file name";
+  if (name == MANIFEST) return "is the name of the release manifest";
+  // "<ver>_x_manifest.json" would look like the manifest of version "<ver>_x".
+  if (layout == "prefix" && name.endsWith("_" + MANIFEST)) return `ends in "_${MANIFEST}", which the prefix layout reserves for manifests`;
+  return "";
+}
+
+// Why `version` cannot be published in `layout`, or "". The board's rule (versionError),
+// and: a leading "." would make a hidden file or folder, which servers refuse to serve
+// (nginx and serve deny dotfiles), and publishing tools' own temporary names start so.
+export function releaseVersionError(version: string, layout: Layout): string {
+  const err = versionError(version);
+  if (err) return err;
+  if (version.charAt(0) == ".") return "starts with \".\", which would make a hidden file that servers do not serve";
+  if (layout == "subdir" && version == VERSION_FILE) return `would clash with the ${VERSION_FILE} file in the subdir layout`;
+  return "";
+}
+
+export function checkVersion(version: string, layout: Layout): string {
+  const err = releaseVersionError(version, layout);
+  if (err) fail(E_VERSION, `version "${version}" ${err}`);
+  return version;
+}
+
+// Keys of one release's files and manifest (formats.filePath), checked to stay below the root.
+export interface ReleaseKeys {
+  files: { name: string; key: string }[];
+  manifest: string;
+  dir: string; // the key of the folder that holds the release (project or version subfolder)
+}
+
+export function releaseKeys(project: string, version: string, names: string[], layout: Layout): ReleaseKeys {
+  const manifest = filePath(project, version, MANIFEST, layout);
+  const err = relPathError(manifest);
+  if (err) fail(E_VERSION, `version "${version}" would put its manifest at "${manifest}", which ${err}`);
   const files = names.map((name) => {
-    const rel = filePath(project, version, name, layout);
-    return { name, rel, abs: localPath(root, rel, E_NAME, `file "${name}" would be stored as`) };
+    const why = releaseNameError(name, layout);
+    if (why) fail(E_NAME, `file name "${name}" ${why}`);
+    return { name, key: filePath(project, version, name, layout) };
   });
-  return { files, manifest: { rel: mrel, abs: mabs }, dir: path.dirname(mabs) };
+  return { files, manifest, dir: manifest.slice(0, manifest.lastIndexOf("/")) };
 }
 
-export function versionFile(root: string, project: string): string {
-  return localPath(root, project + "/" + VERSION_FILE);
+export function versionKey(project: string): string {
+  return project + "/" + VERSION_FILE;
+}
+
+// Which release a key below <project>/ names the manifest of, if any.
+export function manifestOf(project: string, key: string): { version: string; layout: Layout } | undefined {
+  if (!key.startsWith(project + "/")) return undefined;
+  const rest = key.slice(project.length + 1);
+  const slash = rest.indexOf("/");
+  if (slash < 0) {
+    const suffix = "_" + MANIFEST;
+    return rest.endsWith(suffix) ? { version: rest.slice(0, -suffix.length), layout: "prefix" } : undefined;
+  }
+  return rest.slice(slash + 1) == MANIFEST ? { version: rest.slice(0, slash), layout: "subdir" } : undefined;
 }
