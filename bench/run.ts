@@ -62,13 +62,15 @@ const ngx = hasNginx ? await startNginx({ root, user: USER, password: PASS }) : 
 let projectN = 0;
 const newProject = () => `${PROJECT}${projectN++}`;
 
-const stored = (u: Updater): Record<string, string> => (u === OTA ? { ota: mods.otaMin, ".boot0": mods.boot } : { mpota: MPOTA_SRC });
+const stored = (u: Updater): Record<string, string> => (u === OTA ? { ota: mods.otaMin, ".boot0": mods.boot, ".bootPowerOn": mods.count } : { mpota: MPOTA_SRC });
 
 async function updateOnce(u: Updater, b: ReturnType<typeof board>, o: UpdOpts) {
   let r = await runDevice(b, u.update(o));
-  // espruino-ota leaves compaction to the boot stage (running code must not move): the
-  // board's next boot compacts, and the update called from the boot code then fits.
-  if (r?.err && /compacted at the next boot/.test(r.err)) {
+  // espruino-ota leaves compaction to the boot stage (running code must not move), which
+  // compacts at the next start once no release is on trial: the app confirms its release,
+  // as a real one does once it works, the board starts again, and the update then fits.
+  if (u === OTA && r?.err && /^ENOSPC/.test(r.err)) {
+    b.exec('require("ota").confirm();');
     b.powerOn();
     await b.run({ timeout: 60_000, wallTimeout: 30_000, maxReboots: 2 });
     r = await runDevice(b, u.update(o));

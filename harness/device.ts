@@ -7,16 +7,17 @@ import { join } from "node:path";
 import { Board, type BoardName } from "../emulator/board.ts";
 import type { Flash } from "../emulator/flash-memory.ts";
 import { release } from "../tools/release.ts";
+import { flashedFiles, committedModules } from "./real-ota.ts";
 import { MODULES } from "../scripts/build.ts";
 import { STATE, JOURNAL, BOOT, BOOT_COUNT, PENDING, LAST_ERROR, STAGE, isStage } from "../modules/formats.ts";
 
 export const OTA_MIN = readFileSync(join(MODULES, "ota.min.js"), "utf8");
 export const BOARDS: BoardName[] = ["ESP32", "ESP8266_4MB", "ESP8266_BOARD"];
 
-/** A board with `ota` in Storage, as `npm run flash` leaves it. */
+/** A board with the updater's files in Storage (`ota` and the boot stages), as `npm run flash` leaves it. */
 export function otaBoard(board: BoardName, opts: { flash?: Flash; connectCheck?: boolean } = {}): Board {
   const b = new Board({ board, flash: opts.flash, http: { connectCheck: opts.connectCheck ?? true } });
-  if (!opts.flash) b.flash.writeFile("ota", OTA_MIN);
+  if (!opts.flash) for (const [name, data] of Object.entries(flashedFiles(committedModules()))) b.flash.writeFile(name, data);
   return b;
 }
 

@@ -11,6 +11,7 @@ declare module "ota" {
   export type OtaErrorCode =
     | "EOPTS" // bad options (also: `key` on a board without SHA-1)
     | "EBUSY" // an update() or check() is already running
+    | "EBOOT" // the boot stage .boot0 or .bootPowerOn is not in Storage, and the release does not carry it
     | "ENET" // DNS failure, connection refused or reset, no response
     | "ETIMEOUT" // no byte for opts.timeout ms
     | "EHTTP" // a status other than 200 after redirects; err.status holds it
@@ -23,7 +24,7 @@ declare module "ota" {
     | "ENAME" // a name in opts.files a board cannot hold
     | "ENOSPC" // not enough free Storage for the release (checked before any byte is written)
     | "EFLASH" // a Storage write failed
-    | "EREJECTED"; // the server offers a version this board rolled back
+    | "EREJECTED"; // a version this board rolled back, or (with key) a signed release whose seq is not above the installed one
 
   export interface OtaError extends Error {
     code: OtaErrorCode;
@@ -33,7 +34,7 @@ declare module "ota" {
 
   /** What update() and check() take. */
   export interface OtaOptions {
-    /** "http://…" or "https://…" (ESP32 only), no trailing slash */
+    /** "http://…" or "https://…" (ESP32 only), with an optional path, no trailing slash */
     host: string;
     /** the project's folder on the server */
     project: string;
@@ -44,13 +45,13 @@ declare module "ota" {
     /** HTTP Basic auth: both or neither */
     user?: string;
     password?: string;
-    /** HMAC key: only releases whose manifest is signed with it install */
+    /** HMAC key: only releases whose manifest is signed with it install, and only newer ones (seq) */
     key?: string;
     /** ms without a byte before a request fails, a stall mid-body included (default 5000) */
     timeout?: number;
     /** after an install or a positive check(): "hard" (default) E.reboot(), "soft" load(), "none" leaves it to you */
     reset?: "hard" | "soft" | "none";
-    /** called after each chunk is stored */
+    /** called after each chunk is stored; it must not throw (a throw stops the update with EFLASH) */
     onProgress?: (file: string, done: number, total: number) => void;
     /** ms a new release must run after a start with no uncaught exception to confirm itself (default 60000); 0: only confirm() */
     confirmAfter?: number;
@@ -87,10 +88,20 @@ declare module "ota" {
     lastError?: string;
   }
 
-  /** Installs the server's release if it differs from the installed one, then resets (opts.reset). */
-  export function update(opts: OtaOptions, cb?: (err: OtaError | null, result?: UpdateResult) => void): Promise<UpdateResult>;
-  /** Asks only whether the server's version differs; if so, resets per opts.reset so that the boot code's update() installs it. */
-  export function check(opts: OtaOptions, cb?: (err: OtaError | null, result?: CheckResult) => void): Promise<CheckResult>;
+  /**
+   * Installs the server's release if it differs from the installed one, then resets
+   * (opts.reset). With `cb`, calls it from a later tick; without, returns a Promise (made
+   * only then: it costs RAM during the call).
+   */
+  export function update(opts: OtaOptions, cb: (err: OtaError | null, result?: UpdateResult) => void): void;
+  export function update(opts: OtaOptions): Promise<UpdateResult>;
+  /**
+   * Asks only whether the server's version differs (with opts.key: and whether its signed
+   * manifest verifies); if so, resets per opts.reset so that the boot code's update()
+   * installs it. A callback, or a Promise without one, as update().
+   */
+  export function check(opts: OtaOptions, cb: (err: OtaError | null, result?: CheckResult) => void): void;
+  export function check(opts: OtaOptions): Promise<CheckResult>;
   /** The installed version, or undefined. */
   export function version(): string | undefined;
   /** Marks a pending release as good; returns whether it was pending. */

@@ -3,14 +3,18 @@
 //   ota.min.js    the Espruino module, minified: what goes on a board as Storage file "ota"
 //   boot.min.js   the boot stage, stored as .boot0
 //   count.min.js  the start counter, stored as .bootPowerOn
-// The boot stages are built first and compiled into the module as string constants,
-// because update() writes them to Storage itself. The readable ES5 module (`ota`) is
-// built in memory only, for the checks in test/build.test.ts.
+// The module is two parts: modules/ota.ts, what require("ota") keeps while the app runs,
+// and modules/update.ts, the update machinery, compiled inside one function (__update) that
+// the first calls for each update() or check(); so the machinery holds no RAM between runs
+// (its top-level variables are that run's state). The boot stages are built first and
+// compiled into update.ts as string constants, because update() writes them to Storage
+// itself. The readable ES5 module (`ota`) is built in memory only, for test/build.test.ts.
 // Route known to load on Espruino: tsup (swc) at target es5, then terser --ecma 5.
 import { build } from "tsup";
 import { minify } from "terser";
 import { parse } from "acorn";
 import { crc32 } from "../tools/lib/digest.ts";
+import { room } from "../modules/formats.ts";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -70,7 +74,8 @@ export function inlineConstants(code: string): string {
   for (const stmt of ast.body as N[]) {
     if (stmt.type !== "VariableDeclaration") continue;
     for (const d of stmt.declarations as N[]) {
-      const lit = d.init && d.init.type === "Literal" && !d.init.regex && d.init;
+      // A regex literal too: evaluated where it is used, it lives only while that code runs.
+      const lit = d.init && d.init.type === "Literal" && d.init;
       if (lit && /^[A-Z][A-Z0-9_]*$/.test(d.id.name)) consts.set(d.id.name, { text: code.slice(lit.start, lit.end), decl: d, stmt });
     }
   }
@@ -105,40 +110,64 @@ export function inlineConstants(code: string): string {
   return out.replace(/^\n+/gm, (m) => (m.length > 1 ? "\n" : m));
 }
 
-async function small(code: string): Promise<string> {
-  // toplevel: a module's and the boot stage's top level are function scopes on Espruino,
-  // so their names can be shortened too.
+// Declares every function's variables once, at the top of its body, and drops the `var`
+// keyword where they were (`var a = 1, b;` becomes the expression `a = 1, b;`). JavaScript
+// hoists declarations; Espruino does not (a `var` is made when its statement runs, and an
+// assignment before it makes a global; seen on 2v29), and terser puts the variables of a
+// function it inlines after the code that uses them.
+export function hoistVars(code: string): string {
+  type N = { type: string; start: number; end: number; [k: string]: any };
+  const ast = parse(code, { ecmaVersion: 5 }) as unknown as N;
+  const edits: { start: number; end: number; text: string }[] = [];
+  const kids = (n: N): N[] => Object.values(n).flatMap((v: any) => (Array.isArray(v) ? v : [v])).filter((c: any) => c && typeof c.type === "string");
+  const visitFunction = (fn: N) => {
+    const names = new Set<string>();
+    const walk = (n: N) => {
+      if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") return visitFunction(n);
+      if (n.type === "VariableDeclaration") {
+        for (const d of n.declarations as N[]) names.add(d.id.name);
+        edits.push({ start: n.start, end: n.declarations[0].start, text: "" });
+      }
+      kids(n).forEach(walk);
+    };
+    kids(fn.body).forEach(walk);
+    if (names.size) edits.push({ start: fn.body.start + 1, end: fn.body.start + 1, text: "var " + [...names].join(",") + ";" });
+  };
+  const top = (n: N) => { if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") visitFunction(n); else kids(n).forEach(top); };
+  top(ast);
+  // from the end, so offsets stay valid; at one offset the removal before the insertion
+  edits.sort((a, b) => b.start - a.start || b.end - a.end);
+  let out = code;
+  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return out;
+}
+
+async function small(code: string, toplevel = true): Promise<string> {
+  // toplevel: a module's top level is a function scope on Espruino, so its names can be
+  // shortened too; a boot stage's is the global scope, which it must leave as it found it.
   // ascii_only: a byte such as "\xFF" must stay an escape, or an upload that re-encodes
   // the file as UTF-8 would change the string the device compares with.
-  const r = await minify(code, { ecma: 5, toplevel: true, compress: { passes: 2 }, mangle: true, format: { ascii_only: true } });
+  // max_line_len: an Error's stack quotes up to each frame's column of its line, so in a
+  // one-line module every error held about 740 JsVars (15 KB of stack; seen on 2v29), and
+  // about 40 with lines of 120 characters.
+  const r = await minify(code, { ecma: 5, toplevel, compress: { passes: 2 }, mangle: true, format: { ascii_only: true, max_line_len: 120 } });
   if (!r.code) throw new Error("terser produced nothing");
-  return r.code;
+  return hoistVars(r.code);
 }
-
-// One function expression, so that a boot stage leaves no globals behind. Wrapped after
-// minifying: terser would otherwise inline the function into the (global) top level.
-function stage(code: string): string {
-  return "(function(){" + code + "})()";
-}
-
-// The first line of ota.min.js, in the style of Espruino's own modules: what it is, its
-// license and where it comes from (for someone who finds it in a board's Storage or in a
-// Web IDE module folder). It costs its bytes in Storage; the boot stages carry none. No
-// "//" in it: EspruinoTools (core/modules.js) then adds a newline to the bundled module.
-export const OTA_HEADER =
-  "/* ota: over-the-air code updates for Espruino (ESP32, ESP8266) from any static web server. " +
-  "Copyright (c) 2026 The espruino-ota authors, MIT License. www.npmjs.com/package/espruino-ota */\n";
 
 export async function buildModules(): Promise<BuiltModules> {
-  // The boot stages' top level is a function scope (stage()), freed once they ran.
-  const boot = stage(await small(await es5("boot.ts")));
-  const count = stage(await small(await es5("count.ts")));
+  // Each boot stage is one expression whose scope is its own (see modules/boot.ts).
+  const boot = await small(inlineConstants(await es5("boot.ts")), false);
+  const count = await small(inlineConstants(await es5("count.ts")), false);
   const crc = (code: string) => String(crc32(Buffer.from(code, "latin1")));
-  const ota = inlineConstants(await es5("ota.ts", {
+  const face = inlineConstants(await es5("ota.ts"));
+  const machine = inlineConstants(await es5("update.ts", {
     __BOOT__: JSON.stringify(boot), __BOOT_CRC__: crc(boot),
     __COUNT__: JSON.stringify(count), __COUNT_CRC__: crc(count),
+    __BOOT_ROOM__: String(room(boot.length) + room(count.length)),
   }));
-  return { ota, otaMin: OTA_HEADER + (await small(ota)), boot, count };
+  const ota = face + "\nfunction __update(opts, checkOnly, finish) {\n" + machine + "\n}\n";
+  return { ota, otaMin: await small(ota), boot, count };
 }
 
 // The files writeModules() writes, with what each holds.

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { parse } from "acorn";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildModules, inlineConstants, MODULES, DEVICE_FILES, type BuiltModules } from "../scripts/build.ts";
+import { buildModules, inlineConstants, hoistVars, MODULES, DEVICE_FILES, type BuiltModules } from "../scripts/build.ts";
 import { es5Problems } from "../harness/es5-check.ts";
 
 describe("device module build", function () {
@@ -29,17 +29,17 @@ describe("device module build", function () {
     });
   }
 
-  it("exports update, check and version, and requires only Espruino built-ins", () => {
-    const src = built.ota;
-    expect(src).to.match(/exports\.update = update/);
-    expect(src).to.match(/exports\.check = check/);
-    expect(src).to.match(/exports\.version = version/);
-    const required = [...src.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+  it("exports update, check, version, confirm and status, and requires only Espruino built-ins", () => {
+    // loading it defines the five functions and runs nothing else
+    const exports: Record<string, unknown> = {};
+    new Function("exports", "require", built.otaMin)(exports, () => { throw new Error("require at load"); });
+    expect(Object.keys(exports).sort()).to.deep.equal(["check", "confirm", "status", "update", "version"]);
+    const required = [...built.ota.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
     expect([...new Set(required)].sort()).to.deep.equal(["Storage", "crypto", "http"]);
   });
 
-  it("reports the size of ota.min.js", () => {
-    console.log(`      ota.min.js: ${built.otaMin.length} bytes (boot stage ${built.boot.length} bytes inside)`);
+  it("reports the size of the device files", () => {
+    console.log(`      ota.min.js ${built.otaMin.length} B, boot.min.js ${built.boot.length} B, count.min.js ${built.count.length} B`);
     expect(built.otaMin.length).to.be.greaterThan(0);
   });
 });
@@ -73,13 +73,22 @@ describe("constant inlining (module-level constants cost RAM on the board)", () 
     expect(out).to.contain('S.read(".otav")').and.contain("var n = 1;");
     expect(out).not.to.contain("STATE");
   });
-  it("leaves property names, shadowed names, reassigned names and regexes alone", () => {
+  it("leaves property names, shadowed names and reassigned names alone, and inlines regex constants", () => {
     const src = 'var A = "a", B = "b", R = /x/;\nfunction f(o, B) { o.A = {A: A}; return B + R.test(o); }\nA = "c";';
     const out = inlineConstants(src);
-    expect(out).to.contain("o.A = {A: A}").and.contain('var A = "a", B = "b", R = /x/;');
+    expect(out).to.contain("o.A = {A: A}").and.contain('var A = "a", B = "b";').and.contain("/x/.test(o)");
   });
   it("left no module-level string constants in the built module", async () => {
     const m = await buildModules();
     expect(m.otaMin).not.to.match(/^var [a-zA-Z$_]+="/);
+  });
+});
+
+describe("var hoisting (Espruino creates a var when its statement runs)", function () {
+  it("declares every function's variables at its top and drops `var` where they were", () => {
+    const out = hoistVars("function f(){x=1;for(var i=0,j;i<2;i++){var y=i}for(var k in o)z();var x;return function(){var q=1}}");
+    expect(out).to.equal("function f(){var i,j,y,k,x;x=1;for(i=0,j;i<2;i++){y=i}for(k in o)z();x;return function(){var q;q=1}}");
+    expect(es5Problems(out)).to.deep.equal([]);
+    expect(es5Problems("function f(){x=1;var x}")).to.deep.equal(["hoisting: var x is used before its declaration runs"]);
   });
 });

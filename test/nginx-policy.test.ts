@@ -131,8 +131,8 @@ describe("server policy: the dev server and the real nginx refuse the same", fun
     served["/p/version"] = "1.1";
     served["/p/1.0_.bootcde"] = served["/p/1.1/.bootcde"] = "print('boot')";
     served["/p/1.0_main"] = served["/p/1.1/main"] = "exports.main=1";
-    served["/p/1.0_manifest.json"] = await fsp.readFile(path.join(root, "p", "1.0_manifest.json"), "latin1");
-    served["/p/1.1/manifest.json"] = await fsp.readFile(path.join(root, "p", "1.1", "manifest.json"), "latin1");
+    served["/p/1.0_manifest.txt"] = await fsp.readFile(path.join(root, "p", "1.0_manifest.txt"), "latin1");
+    served["/p/1.1/manifest.txt"] = await fsp.readFile(path.join(root, "p", "1.1", "manifest.txt"), "latin1");
 
     const plant = async (rel: string) => {
       await fsp.mkdir(path.dirname(path.join(root, rel)), { recursive: true });

@@ -27,7 +27,7 @@ describe("update: bad input changes nothing", function () {
     // A server laid out by hand, as for micropython_ota: no manifest, so the device
     // relies on opts.files and Content-Length (manifests are tested in ota-verify).
     await publish(root, "sample", "v2", sampleApp("v2", opts));
-    rmSync(join(root, "sample", "v2_manifest.json"));
+    rmSync(join(root, "sample", "v2_manifest.txt"));
   });
   after(() => srv.close());
   afterEach(async () => {
@@ -78,12 +78,12 @@ describe("update: bad input changes nothing", function () {
 
   it("detects a truncated body, which Espruino reports as a normal end (ESIZE)", async () => {
     srv.routes["/sample/v2_main"] = { body: "x".repeat(3000), fault: { closeAfter: 1000 } };
-    await expectError("ESIZE", opts, /ended after 1000 of 3000 bytes/);
+    await expectError("ESIZE", opts, /1000 of 3000 bytes: .*v2_main/);
   });
 
   it("detects a body longer than its Content-Length (ESIZE)", async () => {
     srv.routes["/sample/v2_main"] = { body: "x".repeat(3000), fault: { extra: 700 } };
-    await expectError("ESIZE", opts, /more than its Content-Length/);
+    await expectError("ESIZE", opts, /over 3000 bytes: .*v2_main/);
   });
 
   it("refuses an HTML error page served with 200 but the wrong length (ESIZE)", async () => {
@@ -126,13 +126,13 @@ describe("update: bad input changes nothing", function () {
   });
 
   it("refuses a file name longer than 28 characters (ENAME)", async () => {
-    await expectError("ENAME", { ...opts, files: ["a".repeat(29)] }, /longer than 28/);
+    await expectError("ENAME", { ...opts, files: ["a".repeat(29)] }, /bad file name: a{29}/);
   });
 
   it("refuses a name Storage would strip as a drive letter, and the updater's own names (ENAME)", async () => {
     await expectError("ENAME", { ...opts, files: ["a:foo"] });
-    await expectError("ENAME", { ...opts, files: [".boot0"] });
     await expectError("ENAME", { ...opts, files: [".otav"] });
+    // (the boot stages are not among them: a release may carry new ones)
   });
 
   it("refuses user without password (EOPTS)", async () => {
@@ -159,9 +159,9 @@ describe("update: Storage full", function () {
       const written = b.flash.counters.bytesWritten;
       const r = await call(b, "update", opts);
       expect(r.err?.code).to.equal("ENOSPC");
-      expect(r.err?.message).to.match(/needs \d+ bytes of Storage, \d+ are free/);
+      expect(r.err?.message).to.match(/needs \d+ bytes, \d+ free/);
       expect(installed(b)).to.deep.include({ version: undefined, leftovers: [] });
-      // only the boot stages and the manifest were written: no byte of the 12 KB release
+      // only the manifest was written: no byte of the 12 KB release
       expect(b.flash.files().filter((f) => isStage(f.name))).to.deep.equal([]);
       expect(b.flash.counters.bytesWritten - written).to.be.lessThan(2500);
     } finally {
@@ -181,7 +181,7 @@ describe("update: Basic auth", function () {
       .matchHeader("x-ota-f", /^2v/)
       .get("/sample/version")
       .reply(200, "v9", { "Content-Length": "2" })
-      .get("/sample/v9_manifest.json")
+      .get("/sample/v9_manifest.txt")
       .reply(404, "no", { "Content-Length": "2" })
       .get("/sample/v9_app.js")
       .reply(200, "print(9)", { "Content-Length": "8" });

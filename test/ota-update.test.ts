@@ -150,30 +150,66 @@ describe("update: what the app sees", function () {
 });
 
 describe("update: the boot stages", function () {
-  it("are written when missing or outdated, and left alone when current", async () => {
-    const root = newRoot();
-    const srv = await startOtaServer({ root });
-    try {
-      const { buildModules } = await import("../scripts/build.ts");
-      const built = await buildModules();
+  // npm run flash writes them; a release may carry new ones (release --with-ota), which
+  // update() installs itself, never the boot stage (it must not rewrite the file it runs from).
+  let root: string, srv: OtaServer;
+  const opts = () => ({ host: srv.url, project: "p", reset: "none" });
+  beforeEach(async () => {
+    root = newRoot();
+    srv = await startOtaServer({ root });
+  });
+  afterEach(async () => srv.close());
+
+  it("are required: without them nothing is staged (EBOOT), and the board is as it was", async () => {
+    for (const missing of [".boot0", ".bootPowerOn"]) {
       const b = otaBoard("ESP32");
-      b.flash.writeFile(".boot0", "print('an older boot stage');");
+      b.flash.erase(missing);
       b.powerOn();
-      const opts = { host: srv.url, project: "p", reset: "none" };
-      await publish(root, "p", "v1", { "app.js": "print(1)" });
-      expect((await call(b, "update", opts)).result).to.deep.include({ updated: true });
-      expect(b.flash.readFile(".boot0")!.toString("latin1")).to.equal(built.boot);
-      expect(b.flash.readFile(".bootPowerOn")!.toString("latin1")).to.equal(built.count);
-      const written: string[] = [];
-      b.probe = { write: (name) => written.push(name) };
-      await publish(root, "p", "v2", { "app.js": "print(2)" });
-      b.flash.erase(".otaj"); // stay on v1 staged: this case only looks at the boot stages
-      expect((await call(b, "update", opts)).result).to.deep.include({ updated: true, version: "v2" });
-      expect(written).to.include(".otaj");
-      expect(written).not.to.include(".boot0").and.not.to.include(".bootPowerOn");
-      expect(b.flash.readFile(".boot0")!.toString("latin1")).to.equal(built.boot);
-    } finally {
-      await srv.close();
+      await publish(root, "p", `v-${missing}`, { "app.js": "print(1)" });
+      const before = installed(b);
+      const r = await call(b, "update", opts());
+      expect(r.err?.code, JSON.stringify(r)).to.equal("EBOOT");
+      expect(r.err!.message).to.include(missing);
+      expect(installed(b)).to.deep.equal(before);
     }
+  });
+
+  it("that a release carries are installed by update() at COMMIT, and left alone when unchanged", async () => {
+    const b = otaBoard("ESP32");
+    b.powerOn();
+    const boot = b.flash.readFile(".boot0")!.toString("latin1");
+    // a new boot stage: the current one, and a mark that it is the one that ran
+    const newer = boot + ";print('newer boot stage');";
+    await publish(root, "p", "v1", { "app.js": "print(1)", ".boot0": newer });
+    expect((await call(b, "update", opts())).result).to.deep.include({ updated: true });
+    expect(b.flash.readFile(".boot0")!.toString("latin1")).to.equal(newer);
+    b.powerOn();
+    expect(b.output).to.include("newer boot stage");
+    expect(installed(b).version).to.equal("v1");
+    const written: string[] = [];
+    b.probe = { write: (name) => written.push(name) };
+    await publish(root, "p", "v2", { "app.js": "print(2)", ".boot0": newer });
+    expect((await call(b, "update", opts())).result).to.deep.include({ updated: true, version: "v2" });
+    expect(written).to.include(".otaj");
+    expect(written).not.to.include(".boot0");
+  });
+
+  it("are never rewritten by the boot stage, not even when it rolls back to a release without them", async () => {
+    const b = otaBoard("ESP32");
+    b.powerOn();
+    const boot = b.flash.readFile(".boot0")!.toString("latin1");
+    await publish(root, "p", "v1", { ".bootcde": "print(1)" });
+    expect((await call(b, "update", opts())).result).to.deep.include({ updated: true });
+    b.powerOn();
+    const newer = boot + ";print('newer boot stage');";
+    await publish(root, "p", "v2", { ".bootcde": "throw new Error('v2 is broken')", ".boot0": newer });
+    expect((await call(b, "update", { ...opts(), confirmAfter: 0 })).result).to.deep.include({ updated: true });
+    b.powerOn(); // installs v2, whose app throws: the boot stage rolls back at the next start
+    await b.settle({ timeout: 500 });
+    b.powerOn();
+    await b.settle({ timeout: 200 });
+    expect(installed(b).version).to.equal("v1");
+    // v1 did not carry a boot stage, and the rollback did not delete or rewrite the new one
+    expect(b.flash.readFile(".boot0")!.toString("latin1")).to.equal(newer);
   });
 });

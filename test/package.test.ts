@@ -24,6 +24,15 @@ describe("package.json and the shipped files", () => {
     expect(Object.values(DEVICE_FILES).sort()).to.deep.equal(Object.keys(BUILT_FILES).sort());
   });
 
+  it("declares, in modules/ota.d.ts, exactly the device's error codes (formats.ts)", () => {
+    const formats = readFileSync(join(ROOT, "modules", "formats.ts"), "utf8");
+    const device = formats.slice(formats.indexOf("// Device (update(), check()):"), formats.indexOf("// Tools only"));
+    const codes = [...device.matchAll(/^export var E_\w+ = "(\w+)";/gm)].map((m) => m[1]).sort();
+    const dts = readFileSync(join(ROOT, "modules", "ota.d.ts"), "utf8");
+    const union = dts.slice(dts.indexOf("export type OtaErrorCode"), dts.indexOf(";", dts.indexOf("export type OtaErrorCode")));
+    expect([...union.matchAll(/"(\w+)"/g)].map((m) => m[1]).sort()).to.deep.equal(codes).and.have.length.above(10);
+  });
+
   it("keeps the TypeScript toolchain out of the runtime dependencies", () => {
     expect(Object.keys(pkg.dependencies).sort()).to.deep.equal(["@aws-sdk/client-s3", "bcryptjs", "cli-progress", "espruino", "selfsigned"]);
     for (const dev of ["typescript", "tsx", "tsup", "@swc/core", "terser", "acorn"]) expect(pkg.devDependencies, dev).to.have.property(dev);

@@ -76,7 +76,7 @@ describe("release --bundle", function () {
     const code = readFileSync(join(root, "with-ota", "v1_.bootcde"), "latin1");
     const otaMin = readFileSync(join(MODULES, "ota.min.js"), "latin1").trim();
     expect(code).to.match(/^Modules\.addCached\("ota",function\(\)\{/);
-    expect(code).to.contain(`Modules.addCached("ota",function(){${otaMin}});`);
+    expect(code).to.contain(`Modules.addCached("ota",function(){${otaMin}`);
     expect(code).to.contain('Modules.addCached("greet",function(){');
   });
 

@@ -9,10 +9,10 @@ import * as zlib from "node:zlib";
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { spawn, spawnSync } from "node:child_process";
-import { filePath, canonical, MANIFEST, E_NAME, E_VERSION, E_OPTS, E_SIZE } from "../modules/formats.ts";
+import { filePath, signedText, MANIFEST, E_NAME, E_VERSION, E_OPTS, E_SIZE } from "../modules/formats.ts";
 import { release, parseFileSpec } from "../tools/release.ts";
 import { crc32, digestBytes, manifestFile } from "../tools/lib/digest.ts";
-import { readManifest, buildManifest, manifestJson } from "../tools/lib/manifest.ts";
+import { readManifest, buildManifest, manifestText } from "../tools/lib/manifest.ts";
 import { main } from "../tools/cli.ts";
 
 async function tmpdir(): Promise<string> {
@@ -86,8 +86,8 @@ describe("release", () => {
         };
       });
       expect(m.files).to.deep.equal(expected);
-      // The signature, checked with node:crypto over the canonical text of formats.ts.
-      const text = canonical("1.2.3", expected);
+      // The signature, checked with node:crypto over the signed text of formats.ts.
+      const text = signedText(m);
       expect(m.sig).to.equal(createHmac("sha256", key).update(text).digest("hex"));
       expect(m.sig1).to.equal(createHmac("sha1", key).update(text).digest("hex"));
       expect(r.manifest.sig).to.equal(m.sig);
@@ -97,16 +97,17 @@ describe("release", () => {
     });
   }
 
-  it("pins the canonical text that is signed", async () => {
+  it("pins the text that is signed: header (project, version, seq, count), then a line per file", async () => {
     const r = await release({ root, project: "p", version: "v1", key: "secret", files: [app] });
     const f = r.manifest.files[0];
-    const text = `espruino-ota manifest 1\nv1\napp.js\n${f.size} ${f.sha256} ${f.sha1} ${f.crc32}\n`;
+    const text = `espruino-ota/2 p v1 ${r.manifest.seq} 1\n${f.size} ${f.sha256} ${f.sha1} ${f.crc32} app.js\n`;
     expect(r.manifest.sig).to.equal(createHmac("sha256", "secret").update(text).digest("hex"));
   });
 
   it("signs the same with a string key as with its UTF-8 bytes, and leaves sig out without a key", async () => {
+    const other = await tmpdir();
     const a = await release({ root, project: "a", version: "1", key: "pässword", files: [app] });
-    const b = await release({ root, project: "b", version: "1", key: Buffer.from("pässword", "utf8"), files: [app] });
+    const b = await release({ root: other, project: "a", version: "1", key: Buffer.from("pässword", "utf8"), files: [app] });
     expect(a.manifest.sig).to.equal(b.manifest.sig);
     const c = await release({ root, project: "c", version: "1", files: [app] });
     const m = await readManifest(c.manifestPath);
@@ -210,19 +211,19 @@ describe("release", () => {
   });
 
   describe("seq (issue 10 item 4, tools side)", () => {
-    it("is one more than the highest seq among the project's releases; releases without one count as 0", async () => {
-      // A release published before releases had a seq: its manifest made by the lead's functions without one.
+    it("is one more than the highest seq among the project's releases", async () => {
+      // A release published by hand, with seq 5.
       await fsp.mkdir(path.join(root, "p"), { recursive: true });
       await fsp.writeFile(path.join(root, "p", "0.9_app.js"), appText);
-      const old = buildManifest({ version: "0.9", files: [manifestFile("app.js", digestBytes(Buffer.from(appText)))] });
-      await fsp.writeFile(path.join(root, filePath("p", "0.9", MANIFEST)), manifestJson(old));
+      const old = buildManifest({ project: "p", version: "0.9", seq: 5, files: [manifestFile("app.js", digestBytes(Buffer.from(appText)))] });
+      await fsp.writeFile(path.join(root, filePath("p", "0.9", MANIFEST)), manifestText(old));
       const seqs = [];
       for (const [version, layout] of [["1.0", "prefix"], ["1.1", "subdir"], ["0.1", "prefix"]] as const) {
         const r = await release({ root, project: "p", version, layout, files: [app] });
         expect((await readManifest(r.manifestPath)).seq).to.equal(r.seq);
         seqs.push(r.seq);
       }
-      expect(seqs, "by publishing order, whatever the version says").to.deep.equal([1, 2, 3]);
+      expect(seqs, "by publishing order, whatever the version says").to.deep.equal([6, 7, 8]);
       expect((await release({ root, project: "other", version: "9", files: [app] })).seq, "per project").to.equal(1);
     });
   });
@@ -241,7 +242,7 @@ describe("release", () => {
       await fsp.writeFile(path.join(root, "p", `.ota-tmp-${pid}-ba9876543210-.ota-tmp-lock`), "{");
       await fsp.writeFile(lockPath(), JSON.stringify({
         op: "release", version: "2.0", host, pid, started: new Date().toISOString(),
-        undo: ["p/2.0_manifest.json", "p/2.0_app.js", "p/2.0_data.bin"],
+        undo: ["p/2.0_manifest.txt", "p/2.0_app.js", "p/2.0_data.bin"],
       }));
     }
 
@@ -261,7 +262,7 @@ describe("release", () => {
       const pid = deadPid();
       await release({ root, project: "p", version: "2.0", files: [app] });
       await fsp.writeFile(path.join(root, "p", `.ota-tmp-${pid}-0123456789ab-version`), "2.");
-      await fsp.writeFile(lockPath(), JSON.stringify({ op: "release", version: "2.0", host: os.hostname(), pid, started: "", undo: ["p/2.0_manifest.json", "p/2.0_app.js"] }));
+      await fsp.writeFile(lockPath(), JSON.stringify({ op: "release", version: "2.0", host: os.hostname(), pid, started: "", undo: ["p/2.0_manifest.txt", "p/2.0_app.js"] }));
       await rejects(release({ root, project: "p", version: "2.0", files: [app] }), "EEXIST", /already published/);
       expect(await fsp.readFile(path.join(root, "p", "2.0_app.js"), "utf8")).to.equal(appText);
       expect(await leftovers()).to.deep.equal([]);
@@ -332,7 +333,7 @@ describe("release", () => {
           expect(r.recovered, what).to.deep.include({ op: "release", pid: child.pid });
         }
         expect((await fsp.readFile(path.join(pdir, "version"), "utf8")), what).to.equal(version);
-        const m = await readManifest(path.join(pdir, `${version}_manifest.json`));
+        const m = await readManifest(path.join(pdir, `${version}_manifest.txt`));
         for (const f of m.files) expect((await fsp.stat(path.join(pdir, `${version}_${f.name}`))).size, what).to.equal(f.size);
         expect((await fsp.readdir(pdir)).filter((n) => n.startsWith(".ota-tmp-")), what).to.deep.equal([]);
       }
@@ -424,7 +425,7 @@ describe("release", () => {
         await fh.close();
         files.push(manifestFile(path.basename(f), digestBytes(data)));
       }
-      await fsp.writeFile(path.join(root, filePath("naive", "1.0", MANIFEST)), manifestJson(buildManifest({ version: "1.0", files })));
+      await fsp.writeFile(path.join(root, filePath("naive", "1.0", MANIFEST)), manifestText(buildManifest({ project: "naive", version: "1.0", seq: 1, files })));
       await p.stop();
       expect(p.problems.length).to.be.greaterThan(0);
     });
@@ -461,9 +462,9 @@ describe("CLI", () => {
     await fsp.mkdir(root);
     r = await run("release", "--root", root, "--project", "p", "--version", "1", "--key", key, `.bootcde=${app}`);
     expect(r.code, r.err).to.equal(0);
-    const m = await readManifest(path.join(root, "p", "1_manifest.json"));
+    const m = await readManifest(path.join(root, "p", "1_manifest.txt"));
     expect(m.files[0].name).to.equal(".bootcde");
-    expect(m.sig).to.equal(createHmac("sha256", "secret").update(canonical("1", m.files)).digest("hex"));
+    expect(m.sig).to.equal(createHmac("sha256", "secret").update(signedText(m)).digest("hex"));
     r = await run("release", "--root", root, "--project", "p", "--version", "2", "--layout", "subdir", app);
     expect(r.code, r.err).to.equal(0);
     r = await run("release", "--root", root, "--project", "p", "--version", "2", app);

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { filePath, MANIFEST, E_VERSION, E_OPTS, E_NAME, E_SIG, E_SYMLINK } from "../modules/formats.ts";
 import { release } from "../tools/release.ts";
-import { buildManifest, manifestJson, readManifest } from "../tools/lib/manifest.ts";
+import { buildManifest, manifestText, readManifest } from "../tools/lib/manifest.ts";
 import { digestBytes, manifestFile } from "../tools/lib/digest.ts";
 import { rollback } from "../tools/rollback.ts";
 import { list } from "../tools/list.ts";
@@ -62,12 +62,12 @@ describe("rollback, list, prune", () => {
     });
 
     it("ignores temporary files and directories without a manifest; reports broken manifests", async () => {
-      await fsp.writeFile(path.join(root, "p", ".ota-tmp-1-x-9.9_manifest.json"), "{");
+      await fsp.writeFile(path.join(root, "p", ".ota-tmp-1-x-9.9_manifest.txt"), "{");
       await fsp.mkdir(path.join(root, "p", "3.0"));
       await fsp.writeFile(at("4.0", MANIFEST), "not json");
       const r = await list({ root, project: "p" });
       expect(r.versions.map((v) => v.version)).to.deep.equal(["1.0", "1.1", "1.2"]);
-      expect(r.skipped.map((s) => path.basename(s.path))).to.deep.equal(["4.0_manifest.json"]);
+      expect(r.skipped.map((s) => path.basename(s.path))).to.deep.equal(["4.0_manifest.txt"]);
     });
 
     it("returns nothing for an unknown project", async () => {
@@ -127,7 +127,7 @@ describe("rollback, list, prune", () => {
       const r = await prune({ root, project: "p", keep: 0 });
       expect(r.removed.sort()).to.deep.equal(["1.0", "1.1"]);
       expect(r.kept).to.deep.equal(["1.2"]);
-      expect((await fsp.readdir(path.join(root, "p"))).sort()).to.deep.equal(["1.2_a.js", "1.2_b.bin", "1.2_manifest.json", "version"]);
+      expect((await fsp.readdir(path.join(root, "p"))).sort()).to.deep.equal(["1.2_a.js", "1.2_b.bin", "1.2_manifest.txt", "version"]);
       expect((await list({ root, project: "p" })).versions.map((v) => v.version)).to.deep.equal(["1.2"]);
     });
 
@@ -157,9 +157,9 @@ describe("rollback, list, prune", () => {
     // A manifest, made with the lead's functions, that names a file "../../../x": in both
     // layouts that path leads from the release's folder to the file outside the root.
     async function hostileRelease(version: string, layout: "prefix" | "subdir") {
-      const m = buildManifest({ version, files: [manifestFile("../../../x", digestBytes(Buffer.from("outside")))] });
+      const m = buildManifest({ project: "p", version, seq: 1, files: [manifestFile("../../../x", digestBytes(Buffer.from("outside")))] });
       await fsp.mkdir(path.dirname(at(version, MANIFEST, layout)), { recursive: true });
-      await fsp.writeFile(at(version, MANIFEST, layout), manifestJson(m));
+      await fsp.writeFile(at(version, MANIFEST, layout), manifestText(m));
       const t = Date.now() / 1000 - 7200; // the oldest release, first in line for prune
       await fsp.utimes(at(version, MANIFEST, layout), t, t);
     }
@@ -184,7 +184,7 @@ describe("rollback, list, prune", () => {
 
     it("a manifest made for another project: list reports it, rollback refuses it", async () => {
       const m = await readManifest(at("1.0", MANIFEST));
-      await fsp.writeFile(at("0.7", MANIFEST), manifestJson(buildManifest({ project: "other", version: "0.7", seq: 9, files: m.files })));
+      await fsp.writeFile(at("0.7", MANIFEST), manifestText(buildManifest({ project: "other", version: "0.7", seq: 9, files: m.files })));
       for (const f of m.files) await fsp.copyFile(at("1.0", f.name), at("0.7", f.name));
       const l = await list({ root, project: "p" });
       expect(l.skipped.map((x) => x.reason)).to.deep.equal(['is for project "other"']);
@@ -288,11 +288,11 @@ describe("rollback, list, prune", () => {
       const x = path.join(dir, "x.js");
       await fsp.writeFile(x, "x");
       await release({ root, project: "c", version: "1_0", files: [{ name: "x", path: x }] });
-      const m = buildManifest({ version: "1", seq: 2, files: [manifestFile("0_x", digestBytes(Buffer.from("x")))] });
-      await fsp.writeFile(path.join(root, "c", "1_manifest.json"), manifestJson(m));
+      const m = buildManifest({ project: "c", version: "1", seq: 2, files: [manifestFile("0_x", digestBytes(Buffer.from("x")))] });
+      await fsp.writeFile(path.join(root, "c", "1_manifest.txt"), manifestText(m));
       await fsp.writeFile(path.join(root, "c", "version"), "1");
       const t = Date.now() / 1000 + 60;
-      await fsp.utimes(path.join(root, "c", "1_manifest.json"), t, t);
+      await fsp.utimes(path.join(root, "c", "1_manifest.txt"), t, t);
       const r = await prune({ root, project: "c", keep: 0 });
       expect(r.removed).to.deep.equal(["1_0"]);
       expect(await fsp.readFile(path.join(root, "c", "1_0_x"), "utf8")).to.equal("x");

@@ -83,7 +83,7 @@ for (const board of BOARDS) {
       }
       b.output = "";
       b.powerOn(); // a fourth start with v2 still pending: v1 comes back before any app code
-      expect(b.output.startsWith("app v1")).to.equal(true);
+      expect(b.output.startsWith("app v1"), b.output).to.equal(true);
       expect(installed(b).version).to.equal("v1");
       expect(JSON.parse(status(b)).lastError).to.match(/started 3 times without confirm\(\)/);
     });

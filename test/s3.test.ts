@@ -155,14 +155,14 @@ describe("S3-compatible object storage (s3rver on 127.0.0.1)", function () {
       const r = await cli("release", "--project", "p", "--version", "1.0", "--json", `.bootcde=${inputs["app.js"]}`, inputs["lib.js"], inputs["data.bin"]);
       expect(r.code, r.err).to.equal(0);
       const out = JSON.parse(r.out);
-      expect(out).to.deep.include({ project: "p", version: "1.0", seq: 1, manifestPath: `${ROOT}/p/1.0_manifest.json`, versionPath: `${ROOT}/p/version` });
+      expect(out).to.deep.include({ project: "p", version: "1.0", seq: 1, manifestPath: `${ROOT}/p/1.0_manifest.txt`, versionPath: `${ROOT}/p/version` });
       const stored = s3.log.slice(before).map((l) => /^Stored object "(.*)" in bucket/.exec(l)?.[1]).filter(Boolean);
       console.log("      PUTs of one release, from s3rver's log:\n" + stored.map((k, i) => `        ${i + 1}. ${k}`).join("\n"));
       expect(stored).to.deep.equal([
         "ota/p/.ota-tmp-lock", // the project's lock, put-if-absent
         "ota/p/.ota-tmp-lock", // the lock again, now naming the keys this release places
         "ota/p/1.0_.bootcde", "ota/p/1.0_lib.js", "ota/p/1.0_data.bin",
-        "ota/p/1.0_manifest.json",
+        "ota/p/1.0_manifest.txt",
         "ota/p/version", // last: from here on boards install 1.0
       ]);
       await gone("p/.ota-tmp-lock"); // released
@@ -171,7 +171,7 @@ describe("S3-compatible object storage (s3rver on 127.0.0.1)", function () {
     it("gives each object its Cache-Control, Content-Type and Content-Length", async () => {
       const file = await head("p/1.0_data.bin");
       expect(file).to.deep.include({ CacheControl: "public, max-age=31536000, immutable", ContentType: "application/octet-stream", ContentLength: 3000 });
-      const manifest = await head("p/1.0_manifest.json");
+      const manifest = await head("p/1.0_manifest.txt");
       expect(manifest).to.deep.include({ CacheControl: "no-cache", ContentType: "application/octet-stream" });
       const version = await head("p/version");
       expect(version).to.deep.include({ CacheControl: "public, max-age=60", ContentType: "text/plain; charset=utf-8", ContentLength: 3 });
@@ -226,16 +226,16 @@ describe("S3-compatible object storage (s3rver on 127.0.0.1)", function () {
       expect(r.code, r.err).to.equal(0);
       expect(JSON.parse(r.out)).to.deep.include({ removed: ["1.1"], kept: ["1.2", "1.0"] });
       await gone("p/1.1/app.js");
-      await gone("p/1.1/manifest.json");
-      expect((await head("p/1.0_manifest.json")).ContentLength).to.be.greaterThan(0);
+      await gone("p/1.1/manifest.txt");
+      expect((await head("p/1.0_manifest.txt")).ContentLength).to.be.greaterThan(0);
     });
 
     it("prune and list of a project are read from the bucket only below its prefix", async () => {
-      await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "elsewhere/p/9.9_manifest.json", Body: "{}" }));
+      await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "elsewhere/p/9.9_manifest.txt", Body: "{}" }));
       const l = await list({ root: ROOT, ...s3opts, project: "p" });
       expect(l.versions.map((v) => v.version)).to.not.include("9.9");
       await prune({ root: ROOT, ...s3opts, project: "p", keep: 0 });
-      expect((await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "elsewhere/p/9.9_manifest.json" }))).ContentLength).to.equal(2);
+      expect((await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "elsewhere/p/9.9_manifest.txt" }))).ContentLength).to.equal(2);
     });
   });
 
@@ -246,7 +246,7 @@ describe("S3-compatible object storage (s3rver on 127.0.0.1)", function () {
       const before = await etag("race/1_app.js");
       // The other publisher's check sees no object; its write is refused by the store itself.
       s3.mode.hideFromHead.add(`${PREFIX}/race/1_app.js`);
-      s3.mode.hideFromHead.add(`${PREFIX}/race/1_manifest.json`);
+      s3.mode.hideFromHead.add(`${PREFIX}/race/1_manifest.txt`);
       await rejects(release({ root: ROOT, ...s3opts, project: "race", version: "1", files: [{ name: "app.js", path: inputs["data.bin"] }] }), E_EXISTS, /written by someone else meanwhile/);
       expect(await etag("race/1_app.js")).to.equal(before);
     });
@@ -254,7 +254,7 @@ describe("S3-compatible object storage (s3rver on 127.0.0.1)", function () {
     it("a store that ignores If-None-Match is protected by the check alone (the race it cannot close is shown here)", async () => {
       await release({ root: ROOT, ...s3opts, project: "race2", version: "1", files: [inputs["app.js"]] });
       await rejects(release({ root: ROOT, ...s3opts, project: "race2", version: "1", files: [inputs["data.bin"]] }), E_EXISTS);
-      s3.mode.hideFromHead.add(`${PREFIX}/race2/1_manifest.json`);
+      s3.mode.hideFromHead.add(`${PREFIX}/race2/1_manifest.txt`);
       s3.mode.hideFromHead.add(`${PREFIX}/race2/1_app.js`);
       const before = await etag("race2/1_app.js");
       await release({ root: ROOT, ...s3opts, project: "race2", version: "1", files: [{ name: "app.js", path: inputs["data.bin"] }] });
@@ -295,7 +295,7 @@ describe("S3-compatible object storage (s3rver on 127.0.0.1)", function () {
       await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}/k/2_app.js`, Body: "half" }));
       await s3.client.send(new PutObjectCommand({
         Bucket: BUCKET, Key: `${PREFIX}/k/.ota-tmp-lock`,
-        Body: JSON.stringify({ op: "release", version: "2", host: "ci-runner-9", pid: 4242, started: "", undo: ["k/2_manifest.json", "k/2_app.js"] }),
+        Body: JSON.stringify({ op: "release", version: "2", host: "ci-runner-9", pid: 4242, started: "", undo: ["k/2_manifest.txt", "k/2_app.js"] }),
       }));
       await rejects(release({ root: ROOT, ...s3opts, project: "k", version: "2", files: [inputs["app.js"]] }), E_BUSY, /ci-runner-9.*--recover/);
       const r = await release({ root: ROOT, ...s3opts, project: "k", version: "2", files: [inputs["app.js"]], recover: true });
@@ -306,7 +306,7 @@ describe("S3-compatible object storage (s3rver on 127.0.0.1)", function () {
     it("a folder root and an s3:// root share one code path (the store)", async () => {
       const store = await openStore(ROOT, s3opts);
       expect(store.url).to.equal(ROOT);
-      expect((await store.list("p")).map((o) => o.key)).to.include("p/1.0_manifest.json");
+      expect((await store.list("p")).map((o) => o.key)).to.include("p/1.0_manifest.txt");
       await rejects(openStore(path.join(dir, "nope")), E_MISSING);
     });
   });

@@ -4,7 +4,7 @@
 // reported, never followed.
 import { type ManifestFile } from "../modules/formats.ts";
 import { checkProject, manifestOf, releaseNameError, releaseVersionError, type Layout } from "./lib/paths.ts";
-import { parseManifest } from "./lib/manifest.ts";
+import { checkManifest } from "./lib/manifest.ts";
 import { TMP_PREFIX } from "./lib/atomic.ts";
 import { openStore, storeOptions, readLive, type Store, type StoreOptions } from "./lib/store.ts";
 import { readLock, type LockRecord } from "./lib/store-lock.ts";
@@ -44,7 +44,7 @@ export async function listReleases(store: Store, project: string): Promise<Pick<
     try {
       const body = await store.read(obj.key);
       if (body === undefined) continue; // removed meanwhile
-      const m = parseManifest(body.toString("utf8"), where, c.version);
+      const m = checkManifest(body.toString("utf8"), where, c.version);
       if (m.project !== undefined && m.project !== project) throw new Error(`is for project "${m.project}"`);
       if (m.seq !== undefined && !(Number.isSafeInteger(m.seq) && m.seq >= 0)) throw new Error(`has no valid seq: ${JSON.stringify(m.seq)}`);
       for (const f of m.files) {

@@ -15,7 +15,7 @@ import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import { E_NAME, E_OPTS, E_SIZE } from "../modules/formats.ts";
 import { digestBytes, manifestFile, type Key } from "./lib/digest.ts";
-import { buildManifest, manifestJson, type Manifest } from "./lib/manifest.ts";
+import { buildManifest, manifestText, type Manifest } from "./lib/manifest.ts";
 import { checkLayout, checkProject, checkVersion, releaseKeys, releaseNameError, versionKey, type Layout } from "./lib/paths.ts";
 import { openStore, storeOptions, type Store, type StoreOptions } from "./lib/store.ts";
 import { lockProject, type LockRecord } from "./lib/store-lock.ts";
@@ -131,7 +131,7 @@ export async function release(opts: ReleaseOptions): Promise<ReleaseResult> {
     }
     // 2. The manifest.
     const manifest = buildManifest({ project, version, seq, files: entries }, opts.key);
-    await store.putIfAbsent(keys.manifest, Buffer.from(manifestJson(manifest)), "manifest");
+    await store.putIfAbsent(keys.manifest, Buffer.from(manifestText(manifest)), "manifest");
     placed.push(keys.manifest);
     // 3. Last, the version: from now on devices install this release.
     await store.put(versionKey(project), Buffer.from(version), "version");

@@ -10,7 +10,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { E_MANIFEST, E_SIG } from "../modules/formats.ts";
 import { checkLayout, checkProject, checkVersion, releaseKeys, versionKey, type Layout } from "./lib/paths.ts";
-import { buildManifest, manifestJson, parseManifest, type Manifest } from "./lib/manifest.ts";
+import { buildManifest, manifestText, checkManifest, type Manifest } from "./lib/manifest.ts";
 import type { Key } from "./lib/digest.ts";
 import { openStore, storeOptions, readLive, type Store, type StoreOptions } from "./lib/store.ts";
 import { lockProject, type LockRecord } from "./lib/store-lock.ts";
@@ -50,7 +50,7 @@ async function findManifest(store: Store, project: string, version: string, layo
   for (const l of layout ? [layout] : (["prefix", "subdir"] as Layout[])) {
     const key = releaseKeys(project, version, [], l).manifest;
     const body = await store.read(key);
-    if (body !== undefined) return { m: parseManifest(body.toString("utf8"), store.where(key), version), layout: l };
+    if (body !== undefined) return { m: checkManifest(body.toString("utf8"), store.where(key), version), layout: l };
   }
   return { layout: layout ?? "prefix" };
 }
@@ -89,7 +89,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
       const signed = m.sig !== undefined && sameSig(buildManifest({ project: m.project, version, seq: m.seq, files: m.files }, opts.key).sig, m.sig);
       if (!signed) fail(E_SIG, `the manifest of "${version}" is ${m.sig === undefined ? "not signed" : "not signed with this key"}: re-signing would vouch for files nobody signed with it; publish them anew with release --key`);
       seq = highest + 1;
-      await store.put(keys.manifest, Buffer.from(manifestJson(buildManifest({ project, version, seq, files: m.files }, opts.key))), "manifest");
+      await store.put(keys.manifest, Buffer.from(manifestText(buildManifest({ project, version, seq, files: m.files }, opts.key))), "manifest");
     } else if (m && (m.sig !== undefined || m.sig1 !== undefined) && (m.seq ?? 0) < highest) {
       warning = `"${version}" is signed with seq ${m.seq ?? "(none)"}, below the project's highest (${highest}): boards updating with a key refuse it as a replay (EREJECTED) unless it is re-signed: rollback --key <file>`;
     }

@@ -119,12 +119,15 @@ export async function demo(opts: DemoOptions = {}): Promise<number> {
     server = await serve({ root, port: 0, host: "127.0.0.1", log: (e) => (drain(), p.log("   server| " + e.line)) });
     say(`3. serve ${root} at ${server.url}  (version check: ${server.url}/${PROJECT}/version)`);
 
-    // 4. The board: ota + the v1.0.0 app + its per-board config, as `npm run flash` and a
-    //    first upload would leave a real one.
+    // 4. The board: ota, its boot stages, the v1.0.0 app and its per-board config, as
+    //    `npm run flash` and a first upload would leave a real one.
     const board = new Board({ board: boardName, http: { connectCheck: true } });
     const config = JSON.stringify({ host: server.url, project: PROJECT });
+    const bootFile = path.join(MODULES_DIR, DEVICE_FILES.boot), countFile = path.join(MODULES_DIR, DEVICE_FILES.count);
     const storage: [string, string, string][] = [
       ["ota", otaCode, rel(otaMin)],
+      [".boot0", readFileSync(bootFile, "latin1"), rel(bootFile)],
+      [".bootPowerOn", readFileSync(countFile, "latin1"), rel(countFile)],
       ...Object.entries(APP_FILES).map(([name, f]): [string, string, string] => {
         const file = path.join(DEMO_DIR, VERSIONS[0], f);
         return [name, readFileSync(file, "latin1"), rel(file)];

@@ -51,12 +51,12 @@ function keyBytes(key: Key): Buffer {
   return typeof key == "string" ? Buffer.from(key, "utf8") : key;
 }
 
-// "sig": HMAC-SHA256 (lowercase hex) of canonical(version, files).
+// "sig": HMAC-SHA256 (lowercase hex) of a manifest's signed text (formats.ts signedText()).
 export function hmacSha256(key: Key, text: string): string {
   return createHmac("sha256", keyBytes(key)).update(text, "utf8").digest("hex");
 }
 
-// "sig1": HMAC-SHA1 (lowercase hex) of the same canonical text, for boards whose
+// "sig1": HMAC-SHA1 (lowercase hex) of the same text, for boards whose
 // firmware only has SHA-1 (ESP8266_4MB: boards/ESP8266_4MB.json "hashes": ["SHA1"]).
 export function hmacSha1(key: Key, text: string): string {
   return createHmac("sha1", keyBytes(key)).update(text, "utf8").digest("hex");

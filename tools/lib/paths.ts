@@ -61,7 +61,7 @@ export function releaseNameError(name: string, layout: Layout): string {
   if (name.indexOf("/") >= 0 || name.indexOf("\\") >= 0) return "holds a slash, which static servers cannot serve as one file";
   if (name == "." || name == "..") return "is not a file name";
   if (name == MANIFEST) return "is the name of the release manifest";
-  // "<ver>_x_manifest.json" would look like the manifest of version "<ver>_x".
+  // "<ver>_x_manifest.txt" would look like the manifest of version "<ver>_x".
   if (layout == "prefix" && name.endsWith("_" + MANIFEST)) return `ends in "_${MANIFEST}", which the prefix layout reserves for manifests`;
   return "";
 }
