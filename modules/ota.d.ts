@@ -5,6 +5,9 @@
 // `/// <reference types="espruino-ota/ota" />`), then `import * as ota from "ota"` or
 // `const ota = require("ota")`: the compiled code keeps require("ota").
 // The API, options, results and error codes are the README's "On the device".
+// Self-contained on purpose: an app sees only this file (an ambient module "ota" cannot
+// import the package's sources), so it repeats the shapes of modules/api.ts, documented;
+// test/package.test.ts proves the two agree, and that the codes are formats.ts's.
 
 declare module "ota" {
   /** Stable `code` of every error update() and check() report; the message says what to do. */
@@ -28,8 +31,8 @@ declare module "ota" {
 
   export interface OtaError extends Error {
     code: OtaErrorCode;
-    /** the HTTP status, for EHTTP */
-    status?: number;
+    /** the HTTP status, for EHTTP: a string, as Espruino's statusCode is */
+    status?: string;
   }
 
   /** What update() and check() take. */

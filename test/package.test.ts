@@ -1,3 +1,4 @@
+/// <reference path="../modules/ota.d.ts" />
 // The package as people install it: `npm pack` (which builds the CLI to dist/), the tarball
 // installed into an empty folder with npm, offline, from the local npm cache (`npm ci`
 // filled it), and the installed `espruino-ota` run there as a user runs it: no tsx, no
@@ -16,6 +17,16 @@ import { join } from "node:path";
 import { ROOT, DEVICE_FILES as BUILT_FILES } from "../scripts/build.ts";
 import { DEVICE_FILES } from "../tools/package-files.ts";
 import { treeSnapshot } from "./lib/snapshot.ts";
+import type * as Api from "../modules/api.ts";
+import type * as Ota from "ota"; // modules/ota.d.ts, the declaration apps get
+
+// modules/ota.d.ts repeats modules/api.ts's shapes (it must be self-contained): `npm test`'s
+// tsc fails here when the two disagree.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const TYPES_AGREE: [
+  Same<Api.Options, Ota.OtaOptions>, Same<Api.UpdateResult, Ota.UpdateResult>, Same<Api.CheckResult, Ota.CheckResult>,
+  Same<Api.Status, Ota.OtaStatus>, Same<Api.OtaError["status"], Ota.OtaError["status"]>,
+] = [true, true, true, true, true];
 
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 
@@ -29,8 +40,8 @@ describe("package.json and the shipped files", () => {
     const device = formats.slice(formats.indexOf("// Device (update(), check()):"), formats.indexOf("// Tools only"));
     const codes = [...device.matchAll(/^export var E_\w+ = "(\w+)";/gm)].map((m) => m[1]).sort();
     const dts = readFileSync(join(ROOT, "modules", "ota.d.ts"), "utf8");
-    const union = dts.slice(dts.indexOf("export type OtaErrorCode"), dts.indexOf(";", dts.indexOf("export type OtaErrorCode")));
-    expect([...union.matchAll(/"(\w+)"/g)].map((m) => m[1]).sort()).to.deep.equal(codes).and.have.length.above(10);
+    const union = dts.slice(dts.indexOf("export type OtaErrorCode"), dts.indexOf("export interface OtaError"));
+    expect([...union.matchAll(/^\s*\| "(\w+)"/gm)].map((m) => m[1]).sort()).to.deep.equal(codes).and.have.length.above(10);
   });
 
   it("keeps the TypeScript toolchain out of the runtime dependencies", () => {
