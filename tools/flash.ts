@@ -9,10 +9,10 @@
 //   2. writes Storage files, each binary-safe in ≤ 384-byte atob() pieces, exactly like the
 //      CLI's own --storage upload: require("Storage").write(name, atob("…"), offset, size):
 //        ota        modules/ota.min.js, so require("ota") works after every reboot
-//        .boot0     the boot stage; update() would install it on its first run anyway, but
-//                   written now the board is complete from its first boot, and an older
-//                   .boot0 from a previous flash is replaced by the matching one
-//        .bootPowerOn  counts real starts of a pending release (likewise update() would write it)
+//        .boot0     the boot stage (update() never writes it: it answers EBOOT without it,
+//                   unless a release carries a new one); an older .boot0 from a previous
+//                   flash is replaced by the one matching this module
+//        .bootPowerOn  counts real starts of a pending release (the same)
 //        .bootcde   the app (or --name <Storage name>)
 //        wifi.json  {"ssid","password"} for --wifi: the example app connects with it at
 //                   every boot (works the same on ESP32 and ESP8266, and the app knows when
