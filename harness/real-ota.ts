@@ -19,7 +19,7 @@ export function committedModules(): DeviceCode {
 
 /** The updater's files as `npm run flash` writes them (tools/flash.ts decides which), without an app. */
 export function flashedFiles(m: DeviceCode): Record<string, Buffer> {
-  return Object.fromEntries(flashFiles({ board: "LINUX" }, m.otaMin, m.boot, m.count).map((f) => [f.name, f.data]));
+  return Object.fromEntries(flashFiles({ board: "LINUX" }, m).map((f) => [f.name, f.data]));
 }
 
 export interface AppOptions {
