@@ -24,7 +24,7 @@
 // transport whose request state is module-level (one request at a time), and no helper
 // that only one state needs.
 //
-// Espruino traps handled here (../shared/docs/espruino-platform.md): statusCode is a String;
+// Espruino traps handled here (its libs/network sources, and seen on 2v29): statusCode is a String;
 // http has no timeout and no abort (req.clsNow closes the socket); a truncated body ends
 // without error; http.get throws at once on DNS or connect failure; HTTPS ends with a benign
 // 'error' -30848; only one TLS context fits, so the next request waits for a fresh tick;
