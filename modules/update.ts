@@ -53,7 +53,7 @@ var CHECKING = 1, PLANNING = 2, STAGING = 3;
 var S = require("Storage");
 var state = CHECKING;
 var st: StateRecord; // STATE as the run found it
-var ver = ""; // CHECK: the version file's text; then the version the server has live
+var ver = ""; // CHECKING: the version file's text; then the version the server has live
 var hash: ((data: string) => ArrayBuffer) | undefined; // SHA-256, else SHA-1; none on ESP8266_BOARD
 var field = 3; // the digest this board checks in a manifest line: 1 sha256, 2 sha1, 3 crc32
 var man: string | undefined; // the manifest's text, a view into flash: never copied to RAM
