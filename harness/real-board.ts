@@ -1,6 +1,6 @@
 // A board made of the REAL Espruino interpreter (the Linux build, `ESPRUINO_BIN`), as the
 // real-interpreter tests and the bench's RAM figures use it. How the build behaves, each
-// seen by running it (../shared/tools/espruino/README.md; platform doc §8, §12, §13):
+// seen by running it:
 //  - its Storage is the file `espruino.flash` (256 KB) in the working directory, so a board
 //    is a directory, and a fresh directory is a freshly erased board;
 //  - `espruino -e "<code>"` is a start: it runs `.bootPowerOn`, `.boot0`..`.boot3`, then

@@ -3,7 +3,8 @@
 // marks which release a start runs.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MODULES, type BuiltModules } from "../scripts/build.ts";
+import type { BuiltModules } from "../scripts/build.ts";
+import { readDeviceFiles } from "../tools/package-files.ts";
 import { flashFiles } from "../tools/flash.ts";
 import { MARK_FN } from "./real-board.ts";
 import { crc32 } from "../tools/lib/digest.ts";
@@ -13,13 +14,12 @@ export type DeviceCode = Pick<BuiltModules, "otaMin" | "boot" | "count">;
 
 /** The committed builds in modules/ (test/build.test.ts proves they match the sources). */
 export function committedModules(): DeviceCode {
-  const read = (f: string) => readFileSync(join(MODULES, f), "latin1");
-  return { otaMin: read("ota.min.js"), boot: read("boot.min.js"), count: read("count.min.js") };
+  return readDeviceFiles();
 }
 
 /** The updater's files as `npm run flash` writes them (tools/flash.ts decides which), without an app. */
 export function flashedFiles(m: DeviceCode): Record<string, Buffer> {
-  return Object.fromEntries(flashFiles({ board: "LINUX" }, m.otaMin, m.boot, m.count).map((f) => [f.name, f.data]));
+  return Object.fromEntries(flashFiles({ board: "LINUX" }, m).map((f) => [f.name, f.data]));
 }
 
 export interface AppOptions {

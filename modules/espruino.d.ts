@@ -1,5 +1,5 @@
 // The Espruino 2v29 globals and built-in modules that the device code uses, typed as the
-// firmware provides them (../shared/docs/espruino-platform.md, and the real interpreter).
+// firmware provides them (read in Espruino's sources, and run on the real interpreter).
 // modules/tsconfig.json checks the device code against these and ES5 alone, so a Node API
 // or an ES2015 method used by mistake is a type error, not a crash on a board.
 

@@ -102,6 +102,15 @@ export var E_UNKNOWN_VERSION = "ENOVERSION"; // no release of that version is pu
 export var E_SYMLINK = "ESYMLINK"; // a path below the server root is a symlink: the publisher never follows one
 export var E_STORE = "ESTORE"; // the object store refused or failed a request (credentials, permissions, bucket, network)
 export var E_INSECURE = "EINSECURE"; // a file or folder the tools would trust (TLS certificate or key) that another user could have written
+// Flashing a board through the espruino CLI (tools/flash.ts, tools/espruino-cli.ts):
+export var E_PORT = "ENOPORT"; // no port given, or a serial port that does not exist or cannot be opened
+export var E_NO_ANSWER = "ENOANSWER"; // connected to the port, but the board never answered
+export var E_BOARD = "ENOBOARD"; // an unknown board name, or a board JSON that is missing or not JSON
+export var E_MODULE = "ENOMODULE"; // the espruino CLI found no module for a require() of the app
+export var E_CLI = "ECLI"; // the espruino CLI could not start, or failed in a way not listed here
+// The tools reuse device codes where the meaning is the same: E_BUSY (a serial port held by
+// another program), E_NET (a board's telnet console refused or unreachable), E_TIMEOUT (the
+// espruino CLI did not finish in time), E_MISSING (an app or program file that is not there).
 
 // Each rule a board and the publisher share is a check that returns 0, or the number of the
 // first clause the value breaks: the board needs only that, and only the tools carry the

@@ -24,7 +24,7 @@
 // transport whose request state is module-level (one request at a time), and no helper
 // that only one state needs.
 //
-// Espruino traps handled here (../shared/docs/espruino-platform.md): statusCode is a String;
+// Espruino traps handled here (its libs/network sources, and seen on 2v29): statusCode is a String;
 // http has no timeout and no abort (req.clsNow closes the socket); a truncated body ends
 // without error; http.get throws at once on DNS or connect failure; HTTPS ends with a benign
 // 'error' -30848; only one TLS context fits, so the next request waits for a fresh tick;
@@ -53,7 +53,7 @@ var CHECKING = 1, PLANNING = 2, STAGING = 3;
 var S = require("Storage");
 var state = CHECKING;
 var st: StateRecord; // STATE as the run found it
-var ver = ""; // CHECK: the version file's text; then the version the server has live
+var ver = ""; // CHECKING: the version file's text; then the version the server has live
 var hash: ((data: string) => ArrayBuffer) | undefined; // SHA-256, else SHA-1; none on ESP8266_BOARD
 var field = 3; // the digest this board checks in a manifest line: 1 sha256, 2 sha1, 3 crc32
 var man: string | undefined; // the manifest's text, a view into flash: never copied to RAM

@@ -15,6 +15,7 @@ import { minify } from "terser";
 import { parse } from "acorn";
 import { crc32 } from "../tools/lib/digest.ts";
 import { room } from "../modules/formats.ts";
+import { DEVICE_FILES } from "../tools/package-files.ts";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -155,6 +156,10 @@ async function small(code: string, toplevel = true): Promise<string> {
   return hoistVars(r.code);
 }
 
+// The module's first line, in the manner of Espruino's own modules. Without "//": the
+// espruino CLI adds a newline to a bundled module whose text holds one.
+const HEADER = "/* ota: over-the-air code updates for Espruino from a static web server. MIT License. npmjs.com/package/espruino-ota */\n";
+
 export async function buildModules(): Promise<BuiltModules> {
   // Each boot stage is one expression whose scope is its own (see modules/boot.ts).
   const boot = await small(inlineConstants(await es5("boot.ts")), false);
@@ -167,15 +172,12 @@ export async function buildModules(): Promise<BuiltModules> {
     __BOOT_ROOM__: String(room(boot.length) + room(count.length)),
   }));
   const ota = face + "\nfunction __update(opts, checkOnly, finish) {\n" + machine + "\n}\n";
-  return { ota, otaMin: await small(ota), boot, count };
+  return { ota, otaMin: HEADER + (await small(ota)), boot, count };
 }
-
-// The files writeModules() writes, with what each holds.
-export const DEVICE_FILES = { "ota.min.js": "otaMin", "boot.min.js": "boot", "count.min.js": "count" } as const;
 
 export async function writeModules(): Promise<BuiltModules> {
   const m = await buildModules();
-  for (const [file, key] of Object.entries(DEVICE_FILES)) writeFileSync(join(MODULES, file), m[key]);
+  for (const [key, file] of Object.entries(DEVICE_FILES) as [keyof typeof DEVICE_FILES, string][]) writeFileSync(join(MODULES, file), m[key]);
   return m;
 }
 

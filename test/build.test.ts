@@ -4,7 +4,8 @@ import { expect } from "chai";
 import { parse } from "acorn";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildModules, inlineConstants, hoistVars, MODULES, DEVICE_FILES, type BuiltModules } from "../scripts/build.ts";
+import { buildModules, inlineConstants, hoistVars, MODULES, type BuiltModules } from "../scripts/build.ts";
+import { DEVICE_FILES } from "../tools/package-files.ts";
 import { es5Problems } from "../harness/es5-check.ts";
 
 describe("device module build", function () {
@@ -15,7 +16,7 @@ describe("device module build", function () {
   });
 
   it("committed modules/ota.min.js, boot.min.js and count.min.js match the sources", () => {
-    for (const [file, key] of Object.entries(DEVICE_FILES))
+    for (const [key, file] of Object.entries(DEVICE_FILES) as [keyof typeof DEVICE_FILES, string][])
       expect(readFileSync(join(MODULES, file), "utf8"), `modules/${file}: run \`npm run build\` and commit`).to.equal(built[key]);
   });
 

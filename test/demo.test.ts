@@ -2,13 +2,17 @@
 // no config) and the board's own output shows v1.0.0, then v1.0.1 after the update.
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { ROOT } from "../scripts/build.ts";
+import { ROOT, MODULES } from "../scripts/build.ts";
+import { treeSnapshot } from "./lib/snapshot.ts";
 
 describe("npm start (examples/demo/run.ts)", function () {
   this.timeout(120000);
   let r: ReturnType<typeof spawnSync>;
   let out: string;
+  const snapshot = () => treeSnapshot(MODULES);
+  let modulesBefore: string;
   before(() => {
+    modulesBefore = snapshot();
     r = spawnSync("npx", ["tsx", "examples/demo/run.ts"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CI: "1" }, timeout: 110000 });
     out = String(r.stdout);
   });
@@ -38,8 +42,12 @@ describe("npm start (examples/demo/run.ts)", function () {
     expect(out).not.to.match(/hello from v1\.0\.0/); // the old app never started: it updated first
   });
 
+  it("reads the shipped device module and writes nothing into modules/", () => {
+    expect(snapshot()).to.equal(modulesBefore);
+  });
+
   it("says where every piece came from", () => {
-    expect(out).to.match(/modules\/ota\.ts \+ modules\/boot\.ts -> modules\/ota\.min\.js/);
+    expect(out).to.match(/^1\. the device module: modules\/ota\.min\.js \(\d+ bytes, built from modules\/ota\.ts by npm run build\)$/m);
     expect(out).to.match(/examples\/demo\/v1\.0\.1\/main\.js -> demo\/v1\.0\.1_main/);
     expect(out).to.match(/serve \S+espruino-ota-demo-\S+ at http:\/\/127\.0\.0\.1:\d+/);
     expect(out).to.match(/"ota"\s+\d+ bytes\s+<- modules\/ota\.min\.js/);

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Board } from "../emulator/board.ts";
 import { startConsoleServer, bracketsBalanced, type ConsoleServer } from "../emulator/console-server.ts";
-import { bundle, upload, runCli, passthroughArgs, baseArgs, EspruinoCliError, MODULES_DIR, BOARDS_DIR } from "../tools/espruino-cli.ts";
+import { bundle, upload, runCli, passthroughArgs, baseArgs, MODULES_DIR, BOARDS_DIR, type CliError } from "../tools/espruino-cli.ts";
+import { OtaError } from "../tools/lib/errors.ts";
 
 /** Espruino evaluates a function given to Modules.addCached as the module's code (jspEvaluateModule). */
 export function emulatorAddCachedGap(): string | undefined {
@@ -20,12 +21,12 @@ export function emulatorAddCachedGap(): string | undefined {
 
 const OTA_MIN = () => readFileSync(join(MODULES_DIR, "ota.min.js"), "latin1");
 
-async function rejects(p: Promise<unknown>): Promise<EspruinoCliError> {
+async function rejects(p: Promise<unknown>): Promise<CliError> {
   try {
     await p;
   } catch (e) {
-    expect(e).to.be.instanceOf(EspruinoCliError);
-    return e as EspruinoCliError;
+    expect(e).to.be.instanceOf(OtaError); // the tools' one error type
+    return e as CliError;
   }
   throw new Error("expected a rejection");
 }
@@ -95,7 +96,7 @@ describe("espruino CLI wrapper", function () {
 
     it("fails clearly when the program is missing", async function () {
       const e = await rejects(bundle({ entry: join(dir, "nope.js"), board: "ESP32", out: join(dir, "x.js") }));
-      expect(e.code).to.equal("ENOFILE");
+      expect(e.code).to.equal("ENOENT");
       expect(e.message).to.include("nope.js does not exist");
     });
 
@@ -142,7 +143,7 @@ describe("espruino CLI wrapper", function () {
       await new Promise<void>((r) => s.close(() => r()));
       const t = Date.now();
       const e = await rejects(upload({ port: `tcp://127.0.0.1:${port}`, board: "ESP32", code: "1", timeout: 15000 }));
-      expect(e.code).to.equal("EREFUSED");
+      expect(e.code).to.equal("ENET");
       expect(e.message).to.include("connection refused");
       expect(Date.now() - t).to.be.below(10000);
     });
@@ -164,7 +165,7 @@ describe("espruino CLI wrapper", function () {
 
     it("reports a missing program file", async function () {
       const e = await rejects(upload({ port: cs.url, board: "ESP32", file: join(dir, "gone.js") }));
-      expect(e.code).to.equal("ENOFILE");
+      expect(e.code).to.equal("ENOENT");
     });
   });
 

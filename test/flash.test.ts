@@ -3,12 +3,14 @@
 import { expect } from "chai";
 import net from "node:net";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { treeSnapshot } from "./lib/snapshot.ts";
+import { nameError } from "../modules/formats.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Board } from "../emulator/board.ts";
 import { startConsoleServer } from "../emulator/console-server.ts";
 import { flash, DONE } from "../tools/flash.ts";
-import { buildModules, MODULES } from "../scripts/build.ts";
+import { MODULES } from "../scripts/build.ts";
 import { serve, type ServeHandle } from "../tools/serve.ts";
 import { main } from "../tools/cli.ts";
 import { sampleApp, publish, newRoot, installed } from "../harness/device.ts";
@@ -17,10 +19,11 @@ const dir = mkdtempSync(join(tmpdir(), "flash-test-"));
 const APP = join(dir, "app.js");
 writeFileSync(APP, 'print("app " + "booted");\n');
 
-function io() {
+// tty: stderr claims to be a terminal, so that progress is shown there
+function io(tty = false) {
   let out = "", err = "";
   return {
-    io: { stdout: { write: (s: string) => { out += s; return true; } } as any, stderr: { write: (s: string) => { err += s; return true; } } as any },
+    io: { stdout: { write: (s: string) => { out += s; return true; } } as any, stderr: { isTTY: tty, write: (s: string) => { err += s; return true; } } as any },
     out: () => out, err: () => err,
   };
 }
@@ -61,7 +64,8 @@ describe("flash", function () {
       expect(b.output).to.include(DONE);
       const f = b.flash;
       expect(f.readFile("ota")!.equals(readFileSync(join(MODULES, "ota.min.js")))).to.equal(true);
-      expect(f.readFile(".boot0")!.toString("latin1")).to.equal((await buildModules()).boot);
+      expect(f.readFile(".boot0")!.equals(readFileSync(join(MODULES, "boot.min.js")))).to.equal(true);
+      expect(f.readFile(".bootPowerOn")!.equals(readFileSync(join(MODULES, "count.min.js")))).to.equal(true);
       expect(f.readFile(".bootcde")!.equals(readFileSync(APP))).to.equal(true);
       expect(JSON.parse(f.readFile("wifi.json")!.toString())).to.deep.equal({ ssid: "home", password: "pass:word:1" });
       expect(JSON.parse(f.readFile("ota.json")!.toString())).to.deep.equal({ host: "http://10.0.0.2:8080", project: "sample", files: [".bootcde", "main"] });
@@ -82,10 +86,45 @@ describe("flash", function () {
   });
 
   describe("command line", function () {
-    it("fails clearly on a missing app, before building or connecting", async function () {
+    it("fails clearly on a missing app, before connecting", async function () {
       const c = io();
       expect(await main(["flash", "--board", "ESP32", "--port", "tcp://127.0.0.1:1", join(dir, "nope.js")], c.io)).to.equal(1);
       expect(c.err()).to.match(/app .*nope\.js does not exist/);
+    });
+
+    it("reads the shipped device files and writes nothing into the package", async function () {
+      const before = treeSnapshot(MODULES);
+      const c = io();
+      expect(await main(["flash", "--board", "ESP32", "--dry-run", join(dir, "ro.js"), APP], c.io), c.err()).to.equal(0);
+      expect(c.out()).to.match(/^wrote \S+ro\.js \(\d+ bytes\): ota \d+ B, \.boot0 \d+ B, \.bootPowerOn \d+ B, \.bootcde \d+ B\n$/);
+      expect(c.err()).to.equal(""); // no progress on a pipe
+      expect(treeSnapshot(MODULES)).to.equal(before);
+    });
+
+    it("refuses a Storage name the board cannot hold, or the updater's own, with formats.ts's words", async function () {
+      for (const name of ["a-storage-name-over-28-chars.js", "a:b", ".otav"]) {
+        const why = nameError(name);
+        expect(why, name).not.to.equal("");
+        const c = io();
+        expect(await main(["flash", "--board", "ESP32", "--dry-run", join(dir, "n.js"), "--name", name, APP], c.io)).to.equal(1);
+        expect(c.err()).to.include(`app name "${name}" ${why}`).and.include("(ENAME)");
+      }
+      const c = io();
+      expect(await main(["flash", "--board", "ESP32", "--dry-run", join(dir, "n.js"), "--storage", `.otaj=${APP}`], c.io)).to.equal(1);
+      expect(c.err()).to.include('Storage name ".otaj" is reserved for the updater');
+      // .boot0 may be a release's file (a new boot stage), but flash writes its own
+      const b = io();
+      expect(await main(["flash", "--board", "ESP32", "--dry-run", join(dir, "n.js"), "--name", ".boot0", APP], b.io)).to.equal(2);
+      expect(b.err()).to.include('Storage file ".boot0" is given twice');
+    });
+
+    it("takes -p and -b, the espruino CLI's and esptool's spellings of --port and --baud", async function () {
+      const c = io();
+      expect(await main(["flash", "--board", "ESP32", "-p", "/dev/ttyNOPE0", "-b", "9600", APP], c.io)).to.equal(1);
+      expect(c.err()).to.include("serial port /dev/ttyNOPE0 does not exist").and.include("(ENOPORT)");
+      const b = io();
+      expect(await main(["flash", "--board", "ESP32", "-p", "tcp://127.0.0.1:1", "-b", "fast", APP], b.io)).to.equal(2);
+      expect(b.err()).to.include('--baud must be a whole number, not "fast"');
     });
 
     it("fails clearly without a port", async function () {
@@ -127,7 +166,7 @@ describe("flash", function () {
       const appFile = join(dir, "sample-under-test.js");
       writeFileSync(appFile, app);
       const script = join(dir, "sample-flash.js");
-      await flash({ board: "ESP32", app: appFile, wifi: "lab:labpassword", host: server.url, project: "s", files: [".bootcde"], reset: false, build: false, dryRun: script });
+      await flash({ board: "ESP32", app: appFile, wifi: "lab:labpassword", host: server.url, project: "s", files: [".bootcde"], reset: false, dryRun: script });
       const b = new Board({ board: "ESP32" });
       b.powerOn();
       b.exec(readFileSync(script, "latin1"));
@@ -168,11 +207,13 @@ describe("flash", function () {
       await publish(root, "sample", "v1", sampleApp("v1", opts));
       const cs = await startConsoleServer({ boardOptions: { board: "ESP32" } });
       try {
-        const c = io();
+        const c = io(true);
         const code = await main(["flash", "--board", "ESP32", "--port", cs.url, "--wifi", "lab:labpassword",
           "--host", server.url, "--project", "sample", "--files", ".bootcde,main", "examples/sample/main.js"], c.io);
         expect(code, c.err() + c.out()).to.equal(0);
-        expect(c.out()).to.include("flash ok").and.include("writing ota");
+        // the result on stdout; progress on stderr, because it claims to be a terminal
+        expect(c.out()).to.match(/^flash ok: ESP32 on tcp:\/\/127\.0\.0\.1:\d+: ota \d+ B, .*ota\.json \d+ B; the board reboots into its app\n$/);
+        expect(c.err()).to.include("writing ota").and.include("flash ok, 6 files");
         const f = cs.board.flash;
         expect(f.readFile("ota")!.equals(readFileSync(join(MODULES, "ota.min.js")))).to.equal(true);
         // the flashed app boots, joins Wi-Fi, finds v1, installs it and reboots into it

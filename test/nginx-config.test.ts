@@ -14,13 +14,12 @@ import {
 import { HIDDEN_PATH } from "../tools/lib/servable.ts";
 import { SERVER_TIMEOUTS } from "../tools/lib/timeouts.ts";
 import { workerUser } from "../tools/lib/nginx-user.ts";
+import { didNotRun } from "../harness/gate.ts";
 
 const IS_ROOT = process.getuid?.() === 0;
 // Root-only checks: skipped, loudly, elsewhere; a failure in CI, which runs as root.
 function notRoot(ctx: Mocha.Context): void {
-  if (process.env.CI) throw new Error("this test needs root, and CI runs as root");
-  console.warn(`    !!! not root: "${ctx.test?.title}" cannot run !!!`);
-  ctx.skip();
+  didNotRun(ctx, `"${ctx.test?.title}"`, "it needs root (CI runs as root)", "run npm test as root");
 }
 
 function balanced(conf: string): boolean {

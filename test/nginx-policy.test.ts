@@ -22,6 +22,7 @@ import bcrypt from "bcryptjs";
 import { release } from "../tools/release.ts";
 import { serve, type ServeHandle } from "../tools/serve.ts";
 import { startNginx, requireNginx, type RunningNginx } from "../harness/nginx.ts";
+import { requireTool, NGINX_TOOL } from "../harness/external.ts";
 import type { ServerTimeouts } from "../tools/lib/timeouts.ts";
 
 const SECRET = "TOP-SECRET";
@@ -107,7 +108,8 @@ describe("server policy: the dev server and the real nginx refuse the same", fun
   const served: Record<string, string> = {};
   const hidden: string[] = [];
 
-  before(async () => {
+  before(async function () {
+    requireTool(this, NGINX_TOOL);
     if (process.platform != "linux") throw new Error("these tests need Linux (fifos, /proc/net/tcp)");
     if (!IS_ROOT) {
       const msg = "not root: the device-file case (mknod) and nginx's worker-user checks cannot run";
@@ -169,8 +171,8 @@ describe("server policy: the dev server and the real nginx refuse the same", fun
 
   after(async () => {
     sock?.close();
-    await fsp.rm(root, { recursive: true, force: true });
-    await fsp.rm(outside, { recursive: true, force: true });
+    if (root) await fsp.rm(root, { recursive: true, force: true }); // unset when it did not run
+    if (outside) await fsp.rm(outside, { recursive: true, force: true });
   });
 
   interface Target {

@@ -2,13 +2,14 @@
 // --standalone` writes it: update, rollback (rollback() edits the version file) and a
 // no-op check, over HTTP with Basic auth (ESP32, ESP8266_4MB) and over HTTPS with a
 // self-signed certificate (ESP32: the ESP8266 firmware has no TLS). All on 127.0.0.1.
-// No nginx is a failure, not a skip: install it with .ci/run or apt-get install nginx.
+// Without nginx these tests do not run and say so (harness/external.ts); with CI set, they fail.
 import { expect } from "chai";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { otaBoard, call, sampleApp, publish, newRoot, installed } from "../harness/device.ts";
 import { requireNginx, startNginx, type RunningNginx } from "../harness/nginx.ts";
+import { requireTool, NGINX_TOOL } from "../harness/external.ts";
 import { rollback } from "../tools/rollback.ts";
 import { selfSignedCert } from "../tools/lib/tls.ts";
 import type { Board, BoardName } from "../emulator/board.ts";
@@ -17,7 +18,8 @@ const USER = "fleet";
 const PASSWORD = "s3cret:with-colon";
 const NOOP_BUDGET = 400; // bytes, request and response together
 
-describe("nginx: the binary is there", () => {
+describe("nginx: the binary is there", function () {
+  before(function () { requireTool(this, NGINX_TOOL); });
   it("nginx -v runs (install it with .ci/run or apt-get install nginx)", () => {
     expect(requireNginx()).to.match(/nginx/);
   });
@@ -28,7 +30,8 @@ for (const scheme of ["http", "https"] as const) {
     this.timeout(60000);
     let root: string;
     let ngx: RunningNginx;
-    before(async () => {
+    before(async function () {
+      requireTool(this, NGINX_TOOL);
       root = newRoot();
       const tls = scheme == "https" ? await selfSignedCert(["localhost", "127.0.0.1"], mkdtempSync(join(tmpdir(), "ota-tls-"))) : undefined;
       ngx = await startNginx({ root, user: USER, password: PASSWORD, tls: tls && { cert: tls.certPath, key: tls.keyPath } });

@@ -83,7 +83,7 @@ describe("release --bundle", function () {
   it("runs on a flashed board (Storage module ota), and updates itself to the next bundle", async () => {
     // `npm run flash` with the published v1 bundle as the app, exactly as a user flashes it
     const script = join(mkdtempSync(join(tmpdir(), "ota-flash-")), "flash.js");
-    await flash({ board: "ESP32", app: join(root, "bundled", "v1_.bootcde"), reset: false, build: false, dryRun: script });
+    await flash({ board: "ESP32", app: join(root, "bundled", "v1_.bootcde"), reset: false, dryRun: script });
     const b = new Board({ board: "ESP32", http: { connectCheck: true } });
     b.powerOn();
     b.exec(readFileSync(script, "latin1"));

@@ -1,6 +1,7 @@
 // The one way our tools run the `espruino` CLI (npm `espruino` 0.1.67, EspruinoTools).
-// It is spawned as a child process (`node node_modules/espruino/bin/espruino-cli.js …`)
-// with every known trap of that CLI handled here (docs: espruino-platform.md §9, §12):
+// It is spawned as a child process (`node <espruino>/bin/espruino-cli.js …`, found with
+// Node's module resolution wherever npm put it) with every known trap of that CLI handled
+// here (docs: espruino-platform.md §9, §12):
 //
 //   --board NAME downloads JSON from the web   -> always a local boards/<NAME>.json path,
 //                                                 and BOARD_JSON_URL points at boards/
@@ -20,35 +21,37 @@
 //   a chatty app keeps it from exiting         -> stopped once the marker has been seen
 //   it bundles every non-built-in module       -> bundle({builtin: ["ota"]}) lists extra names in
 //                                                 info.builtin_modules of a temporary board JSON
+// Errors are OtaError (tools/lib/errors.ts) with a code from modules/formats.ts, and `log`:
+// the tail of the CLI's output, for a bug report.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { E_BOARD, E_BUSY, E_CLI, E_MISSING, E_MODULE, E_NET, E_NO_ANSWER, E_PORT, E_TIMEOUT } from "../modules/formats.ts";
+import { OtaError } from "./lib/errors.ts";
+import { BOARDS_DIR, MODULES_DIR } from "./package-files.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const CLI_JS = join(ROOT, "node_modules", "espruino", "bin", "espruino-cli.js");
-export const PRELOAD = join(ROOT, "tools", "espruino-cli-preload.cjs");
-export const BOARDS_DIR = join(ROOT, "boards");
-export const MODULES_DIR = join(ROOT, "modules");
+export { BOARDS_DIR, MODULES_DIR };
+// Beside this file in the sources (tools/) and in the built CLI (dist/, where
+// scripts/build-tools.ts copies it).
+export const PRELOAD = fileURLToPath(new URL("./espruino-cli-preload.cjs", import.meta.url));
 
-/** Stable error codes of the wrapper; the message says what to do. */
-export type CliErrorCode =
-  | "ENOPORT" // no port given, or a serial device that does not exist
-  | "EREFUSED" // TCP connection refused / unreachable
-  | "EBUSY" // the port is held by another program
-  | "ENOANSWER" // connected, but the board never answered
-  | "ENOFILE" // the code file (app) does not exist
-  | "ENOBOARD" // unknown board / board JSON missing
-  | "ENOMODULE" // a required module was not found
-  | "ETIMEOUT" // the CLI did not finish in time
-  | "ECLI"; // the CLI failed otherwise
-
-export class EspruinoCliError extends Error {
-  constructor(public code: CliErrorCode, message: string, public log = "") {
-    super(message);
-    this.name = "EspruinoCliError";
+/** The espruino CLI's script, wherever npm installed the `espruino` package. */
+export function espruinoCliJs(): string {
+  try {
+    return createRequire(import.meta.url).resolve("espruino/bin/espruino-cli.js");
+  } catch (e: any) {
+    throw cliError(E_CLI, `the espruino CLI (npm package "espruino") is not installed beside espruino-ota: ${e.message.split("\n")[0]}; reinstall espruino-ota`);
   }
+}
+
+/** An error of the wrapper: `log` holds the tail of the CLI's output, if it ran. */
+export type CliError = OtaError & { log: string };
+
+export function cliError(code: string, message: string, log = ""): CliError {
+  return Object.assign(new OtaError(code, message), { log });
 }
 
 export interface BoardJson {
@@ -59,12 +62,12 @@ export interface BoardJson {
 
 /** boards/<NAME>.json for a name like "ESP32", or the given path to a local JSON file. */
 export function boardJsonPath(board: string): string {
-  if (!board) throw new EspruinoCliError("ENOBOARD", "no board given: use ESP32, ESP8266_4MB, ESP8266_BOARD or LINUX, or a path to a board JSON file");
+  if (!board) throw cliError(E_BOARD, "no board given: use ESP32, ESP8266_4MB, ESP8266_BOARD or LINUX, or a path to a board JSON file");
   const isName = /^[A-Za-z0-9_]+$/.test(board);
   const p = isName ? join(BOARDS_DIR, board + ".json") : resolve(board);
   if (!existsSync(p)) {
     const known = readdirSync(BOARDS_DIR).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
-    throw new EspruinoCliError("ENOBOARD", isName
+    throw cliError(E_BOARD, isName
       ? `unknown board "${board}": known boards are ${known.join(", ")} (or give a path to a board JSON file)`
       : `board JSON ${p} does not exist`);
   }
@@ -76,7 +79,7 @@ export function readBoardJson(board: string): BoardJson {
   try {
     return JSON.parse(readFileSync(p, "utf8")) as BoardJson;
   } catch (e: any) {
-    throw new EspruinoCliError("ENOBOARD", `board JSON ${p} is not valid JSON: ${e.message}`);
+    throw cliError(E_BOARD, `board JSON ${p} is not valid JSON: ${e.message}`);
   }
 }
 
@@ -125,7 +128,7 @@ export function baseArgs(o: CommonOptions): string[] {
 
 /** How `espruino …` is spelled with our flags, for people to copy (README, errors). */
 export function commandLine(args: string[]): string {
-  return "node node_modules/espruino/bin/espruino-cli.js " + args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
+  return "npx espruino " + args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
 }
 
 interface RunResult {
@@ -150,11 +153,14 @@ interface RunOptions {
 
 /** Runs the espruino CLI with our preload; resolves when it exits (or is stopped). */
 export function runCli(args: string[], o: RunOptions): Promise<RunResult> {
-  if (!existsSync(CLI_JS)) {
-    return Promise.reject(new EspruinoCliError("ECLI", `the espruino CLI is not installed (${CLI_JS}): run npm install`));
+  let cliJs: string;
+  try {
+    cliJs = espruinoCliJs();
+  } catch (e) {
+    return Promise.reject(e);
   }
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--require", PRELOAD, CLI_JS, ...args], {
+    const child = spawn(process.execPath, ["--require", PRELOAD, cliJs, ...args], {
       cwd: o.cwd ?? process.cwd(),
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NODE_OPTIONS: "" },
@@ -173,7 +179,7 @@ export function runCli(args: string[], o: RunOptions): Promise<RunResult> {
       else setTimeout(() => child.kill("SIGTERM"), o.grace ?? 1000).unref();
     };
     const timer = setTimeout(() => {
-      stop(new EspruinoCliError("ETIMEOUT", `the espruino CLI did not finish within ${Math.round(o.timeout / 1000)} s`, log()));
+      stop(cliError(E_TIMEOUT, `the espruino CLI did not finish within ${Math.round(o.timeout / 1000)} s`, log()));
     }, o.timeout);
     const onLine = (line: string, isErr: boolean) => {
       o.onLog?.(line);
@@ -203,7 +209,7 @@ export function runCli(args: string[], o: RunOptions): Promise<RunResult> {
     child.stderr.on("data", (c: string) => { stderr += c; split(c, true); });
     child.on("error", (e) => {
       clearTimeout(timer);
-      if (!finished) { finished = true; reject(new EspruinoCliError("ECLI", `could not start the espruino CLI: ${e.message}`)); }
+      if (!finished) { finished = true; reject(cliError(E_CLI, `could not start the espruino CLI: ${e.message}`)); }
     });
     child.on("close", (code) => {
       clearTimeout(timer);
@@ -212,7 +218,7 @@ export function runCli(args: string[], o: RunOptions): Promise<RunResult> {
       if (outBuf) onLine(outBuf, false);
       if (errBuf) onLine(errBuf, true);
       if (failure) {
-        if (failure instanceof EspruinoCliError && !failure.log) failure.log = log();
+        if (failure instanceof OtaError && !(failure as CliError).log) (failure as CliError).log = log();
         reject(failure);
       } else resolvePromise({ code: stopped ? 0 : code, stdout, stderr, device });
     });
@@ -227,8 +233,8 @@ function missingModules(stderr: string): string[] {
 
 function checkFile(file: string, what: string): string {
   const p = resolve(file);
-  if (!existsSync(p)) throw new EspruinoCliError("ENOFILE", `${what} ${file} does not exist`);
-  if (!statSync(p).isFile()) throw new EspruinoCliError("ENOFILE", `${what} ${file} is not a file`);
+  if (!existsSync(p)) throw cliError(E_MISSING, `${what} ${file} does not exist`);
+  if (!statSync(p).isFile()) throw cliError(E_MISSING, `${what} ${file} is not a file`);
   return p;
 }
 
@@ -280,7 +286,7 @@ export function boardJsonWithBuiltins(board: string, extra: string[], dir: strin
 export async function bundle(o: BundleOptions): Promise<BundleResult> {
   const entry = checkFile(o.entry, "program");
   const out = resolve(o.out);
-  if (!/\.js$/i.test(out)) throw new EspruinoCliError("ECLI", `the bundle file must end in .js (the espruino CLI insists): ${o.out}`);
+  if (!/\.js$/i.test(out)) throw cliError(E_CLI, `the bundle file must end in .js (the espruino CLI insists): ${o.out}`);
   const tmp = o.builtin?.length ? mkdtempSync(join(tmpdir(), "espruino-board-")) : undefined;
   let r: RunResult, args: string[];
   try {
@@ -293,10 +299,10 @@ export async function bundle(o: BundleOptions): Promise<BundleResult> {
   }
   const missing = missingModules(r.stderr);
   if (missing.length && !o.allowMissing) {
-    throw new EspruinoCliError("ENOMODULE", `module${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not found in ${modulesDirs(o).join(", ")}${missing.includes("ota") ? " (npm run build makes modules/ota.min.js)" : ""}`, r.stdout + r.stderr);
+    throw cliError(E_MODULE, `module${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not found in ${modulesDirs(o).join(", ")}${missing.includes("ota") ? " (npm run build makes modules/ota.min.js)" : ""}`, r.stdout + r.stderr);
   }
   if (r.code !== 0 || !existsSync(out)) {
-    throw new EspruinoCliError("ECLI", `the espruino CLI failed (exit ${r.code}) bundling ${o.entry}`, (r.stdout + "\n" + r.stderr).slice(-4000));
+    throw cliError(E_CLI, `the espruino CLI failed (exit ${r.code}) bundling ${o.entry}`, (r.stdout + "\n" + r.stderr).slice(-4000));
   }
   const code = readFileSync(out, "latin1");
   const modules = [...code.matchAll(/^Modules\.addCached\("([^"]+)"/gm)].map((m) => m[1]);
@@ -338,14 +344,14 @@ const MARK = "espruino-ota upload done";
 export async function upload(o: UploadOptions): Promise<UploadResult> {
   const port = (o.port ?? "").trim();
   if (!port) {
-    throw new EspruinoCliError("ENOPORT", "no port given: pass the board's serial port (--port /dev/ttyUSB0, COM3) or its telnet console (--port tcp://192.168.1.50)");
+    throw cliError(E_PORT, "no port given: pass the board's serial port (--port /dev/ttyUSB0, COM3) or its telnet console (--port tcp://192.168.1.50)");
   }
   const isTcp = port.startsWith("tcp://");
   const isBle = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(port);
   if (!isTcp && !isBle && (port.startsWith("/dev/") || isAbsolute(port)) && !existsSync(port)) {
-    throw new EspruinoCliError("ENOPORT", `serial port ${port} does not exist: is the board plugged in? (ls /dev/ttyUSB* /dev/ttyACM*)`);
+    throw cliError(E_PORT, `serial port ${port} does not exist: is the board plugged in? (ls /dev/ttyUSB* /dev/ttyACM*)`);
   }
-  if (o.code === undefined && o.file === undefined) throw new EspruinoCliError("ENOFILE", "nothing to upload: give code or a file");
+  if (o.code === undefined && o.file === undefined) throw cliError(E_MISSING, "nothing to upload: give code or a file");
   let code = o.code ?? readFileSync(checkFile(o.file!, "program"), "latin1");
   let expect = o.expect;
   if (expect === undefined) {
@@ -378,27 +384,27 @@ export async function upload(o: UploadOptions): Promise<UploadResult> {
       onDevice(line) {
         anyDevice = true;
         o.onDevice?.(line);
-        if (o.failOn && o.failOn.test(line)) return new EspruinoCliError("ECLI", line.trim());
+        if (o.failOn && o.failOn.test(line)) return cliError(E_CLI, line.trim());
         if (line.includes(expect!)) { seen = true; return "stop"; }
       },
       onCliLine(line) {
         if (/RECEIVE ERROR:.*(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN)/.test(line)) {
           const why = /ECONNREFUSED/.test(line) ? "connection refused" : (line.match(/"code":"(\w+)"/)?.[1] ?? "unreachable");
-          return new EspruinoCliError("EREFUSED", `cannot connect to ${port}: ${why} (is the board on, on the network, and its telnet console on port ${port.split(":")[2] ?? 23}?)`);
+          return cliError(E_NET, `cannot connect to ${port}: ${why} (is the board on, on the network, and its telnet console on port ${port.split(":")[2] ?? 23}?)`);
         }
         if (!isTcp && !/udevadm|getPorts|list/i.test(line) && /serialport error:|Error opening|Cannot lock port|Resource busy|Resource temporarily unavailable|Permission denied/i.test(line)) {
           const busy = /lock|busy|temporarily unavailable/i.test(line);
-          return new EspruinoCliError(busy ? "EBUSY" : "ENOPORT", busy
+          return cliError(busy ? E_BUSY : E_PORT, busy
             ? `${port} is busy: another program holds it (Espruino IDE, screen, minicom, another espruino): close it and try again`
             : `cannot open ${port}: ${line.replace(/^.*?(serialport error:|Error:)\s*/i, "")}${/Permission denied/i.test(line) ? " (add yourself to the dialout group)" : ""}`);
         }
         if (line.startsWith("Got ")) gotNothing = line === 'Got ""';
         if (line.startsWith("Still no prompt") && gotNothing && !anyDevice) return noAnswer("no prompt after a newline and two Ctrl-C");
-        if (line.includes("Unable to connect!")) return new EspruinoCliError("ENOPORT", `cannot open ${port}`);
+        if (line.includes("Unable to connect!")) return cliError(E_PORT, `cannot open ${port}`);
       },
     });
     if (!seen) {
-      if (r.code !== 0) throw new EspruinoCliError("ECLI", `the espruino CLI failed (exit ${r.code}) uploading to ${port}`, (r.stdout + r.stderr).slice(-4000));
+      if (r.code !== 0) throw cliError(E_CLI, `the espruino CLI failed (exit ${r.code}) uploading to ${port}`, (r.stdout + r.stderr).slice(-4000));
       throw noAnswer(anyDevice ? "the upload was not confirmed (the board printed: " + r.device.slice(-3).join(" | ") + ")" : "it printed nothing");
     }
     return { output: r.device, args };
@@ -407,7 +413,7 @@ export async function upload(o: UploadOptions): Promise<UploadResult> {
   }
 
   function noAnswer(why: string) {
-    return new EspruinoCliError("ENOANSWER", `the board on ${port} does not answer: ${why}. Check that it runs Espruino` +
+    return cliError(E_NO_ANSWER, `the board on ${port} does not answer: ${why}. Check that it runs Espruino` +
       (isTcp ? ", and that nothing else is connected to its telnet console" : `, the baud rate (${baud}; ESP boards use 115200), and that no other program holds the port`));
   }
 }
@@ -436,16 +442,4 @@ export function passthroughArgs(argv: string[]): string[] {
     process.stderr.write("espruino-ota: note: -m minifies with esprima/esmangle, which breaks ES6 classes (renames `class Foo` but not `new Foo`)\n");
   }
   return [...baseArgs({ board }), ...extra, ...rest];
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  try {
-    const args = passthroughArgs(process.argv.slice(2));
-    if (process.env.ESPRUINO_OTA_DEBUG) process.stderr.write(commandLine(args) + "\n");
-    const child = spawn(process.execPath, ["--require", PRELOAD, CLI_JS, ...args], { stdio: "inherit" });
-    child.on("exit", (code, sig) => { process.exitCode = code ?? (sig ? 1 : 0); });
-  } catch (e: any) {
-    process.stderr.write(`espruino: ${e.message}\n`);
-    process.exitCode = 1;
-  }
 }

@@ -1,17 +1,18 @@
 // espruino-ota flash: puts the updater (and optionally an app and settings) on a board that
 // already runs Espruino, through the espruino CLI (tools/espruino-cli.ts).
 //
-// It builds modules/ota.min.js and makes ONE upload script that, on the board:
+// It reads the shipped device files (modules/ota.min.js, boot.min.js, count.min.js: never
+// rebuilt, never written) and makes ONE upload script that, on the board:
 //   1. erases the updater's state (.otav, .otaj, .otac, .otan, .otae, .ota_*): a flashed board has no
 //      installed release, unless --version records one, so a stale journal can never copy
 //      old staged files over the app just flashed;
 //   2. writes Storage files, each binary-safe in ≤ 384-byte atob() pieces, exactly like the
 //      CLI's own --storage upload: require("Storage").write(name, atob("…"), offset, size):
 //        ota        modules/ota.min.js, so require("ota") works after every reboot
-//        .boot0     the boot stage; update() would install it on its first run anyway, but
-//                   written now the board is complete from its first boot, and an older
-//                   .boot0 from a previous flash is replaced by the matching one
-//        .bootPowerOn  counts real starts of a pending release (likewise update() would write it)
+//        .boot0     the boot stage (update() never writes it: it answers EBOOT without it,
+//                   unless a release carries a new one); an older .boot0 from a previous
+//                   flash is replaced by the one matching this module
+//        .bootPowerOn  counts real starts of a pending release (the same)
 //        .bootcde   the app (or --name <Storage name>)
 //        wifi.json  {"ssid","password"} for --wifi: the example app connects with it at
 //                   every boot (works the same on ESP32 and ESP8266, and the app knows when
@@ -26,9 +27,13 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { crc32 } from "./lib/digest.ts";
 import { resolve } from "node:path";
-import { writeModules, buildModules } from "../scripts/build.ts";
-import { BOOT, BOOT_COUNT, STATE, JOURNAL, COMPACT, PENDING, LAST_ERROR, STAGE, nameError, versionError, MAX_NAME } from "../modules/formats.ts";
-import { upload, boardJsonPath, boardBaud, EspruinoCliError } from "./espruino-cli.ts";
+import {
+  BOOT, BOOT_COUNT, STATE, JOURNAL, COMPACT, PENDING, LAST_ERROR, STAGE, nameError, versionError,
+  E_OPTS, E_NAME, E_VERSION, E_MISSING, E_PORT,
+} from "../modules/formats.ts";
+import { fail } from "./lib/errors.ts";
+import { readDeviceFiles, type DeviceFiles } from "./package-files.ts";
+import { upload, boardJsonPath, boardBaud } from "./espruino-cli.ts";
 import { writeSecretFile } from "./lib/secret.ts";
 
 export const CHUNK = 384; // raw bytes per Storage.write line, as the CLI's --storage upload
@@ -62,8 +67,6 @@ export interface FlashOptions {
   reset?: boolean;
   /** write the script to this file instead of sending it */
   dryRun?: string;
-  /** write the freshly built module to modules/ota.min.js (default true); false only builds it */
-  build?: boolean;
   timeout?: number;
   /** progress lines for people */
   log?: (line: string) => void;
@@ -82,45 +85,43 @@ export interface FlashResult {
   files: { name: string; size: number; crc32: number }[];
   /** lines the board printed (not for a dry run) */
   output?: string[];
+  /** the serial baud rate used (not for a dry run) */
+  baud?: number;
   dryRun?: string;
-}
-
-class FlashError extends Error {
-  constructor(public code: string, message: string) {
-    super(message);
-  }
 }
 
 function parseWifi(w: string): { ssid: string; password: string } {
   const i = w.indexOf(":");
   const ssid = i < 0 ? w : w.slice(0, i);
   const password = i < 0 ? "" : w.slice(i + 1);
-  if (!ssid) throw new FlashError("EOPTS", `--wifi wants ssid:password, got "${w}"`);
-  if (ssid.length > 32) throw new FlashError("EOPTS", `Wi-Fi SSID "${ssid}" is longer than 32 bytes`);
-  if (password && (password.length < 8 || password.length > 64)) throw new FlashError("EOPTS", "a WPA Wi-Fi password has 8 to 63 characters (64 hex digits)");
+  if (!ssid) fail(E_OPTS, `--wifi wants ssid:password, got "${w}"`);
+  if (ssid.length > 32) fail(E_OPTS, `Wi-Fi SSID "${ssid}" is longer than 32 bytes`);
+  if (password && (password.length < 8 || password.length > 64)) fail(E_OPTS, "a WPA Wi-Fi password has 8 to 63 characters (64 hex digits)");
   return { ssid, password };
 }
 
+// The board's rules for a Storage name (formats.ts), which also keep the updater's own names
+// (.boot0, .ota*) from being overwritten by an app or a --storage file.
 function checkName(name: string, what: string): void {
-  if (!name || name.length > MAX_NAME) throw new FlashError("EOPTS", `${what} "${name}" must have 1 to ${MAX_NAME} characters`);
-  if (name.charAt(1) == ":") throw new FlashError("EOPTS", `${what} "${name}" has ':' as its second character, which Storage strips`);
+  const why = nameError(name);
+  if (why) fail(E_NAME, `${what} "${name}" ${why}`);
 }
 
 function readInput(path: string, what: string): Buffer {
   const p = resolve(path);
-  if (!existsSync(p)) throw new FlashError("ENOFILE", `${what} ${path} does not exist`);
-  if (!statSync(p).isFile()) throw new FlashError("ENOFILE", `${what} ${path} is not a file`);
+  if (!existsSync(p)) fail(E_MISSING, `${what} ${path} does not exist`);
+  if (!statSync(p).isFile()) fail(E_MISSING, `${what} ${path} is not a file`);
   const b = readFileSync(p);
-  if (b.length == 0) throw new FlashError("ENOFILE", `${what} ${path} is empty (Storage cannot hold an empty file)`);
+  if (b.length == 0) fail(E_MISSING, `${what} ${path} is empty (Storage cannot hold an empty file)`);
   return b;
 }
 
 /** The Storage files a flash writes, in write order. */
-export function flashFiles(o: FlashOptions, otaMin: string, boot: string, count: string): FlashFile[] {
+export function flashFiles(o: FlashOptions, device: DeviceFiles): FlashFile[] {
   const files: FlashFile[] = [
-    { name: "ota", data: Buffer.from(otaMin, "latin1"), what: "the ota module" },
-    { name: BOOT, data: Buffer.from(boot, "latin1"), what: "the boot stage" },
-    { name: BOOT_COUNT, data: Buffer.from(count, "latin1"), what: "the start counter of pending releases" },
+    { name: "ota", data: Buffer.from(device.otaMin, "latin1"), what: "the ota module" },
+    { name: BOOT, data: Buffer.from(device.boot, "latin1"), what: "the boot stage" },
+    { name: BOOT_COUNT, data: Buffer.from(device.count, "latin1"), what: "the start counter of pending releases" },
   ];
   const appName = o.name ?? ".bootcde";
   if (o.app !== undefined) {
@@ -135,24 +136,24 @@ export function flashFiles(o: FlashOptions, otaMin: string, boot: string, count:
     files.push({ name: WIFI_FILE, data: Buffer.from(JSON.stringify(parseWifi(o.wifi)), "utf8"), what: "Wi-Fi settings" });
   }
   if (o.host !== undefined || o.project !== undefined || o.files !== undefined) {
-    if (!o.host || !o.project) throw new FlashError("EOPTS", "give both --host and --project (and --files) for the app's update settings");
-    if (!/^https?:\/\/[^/]+/.test(o.host)) throw new FlashError("EOPTS", `--host must start with http:// or https://, got "${o.host}"`);
+    if (!o.host || !o.project) fail(E_OPTS, "give both --host and --project (and --files) for the app's update settings");
+    if (!/^https?:\/\/[^/]+/.test(o.host)) fail(E_OPTS, `--host must start with http:// or https://, got "${o.host}"`);
     const rel = o.files && o.files.length ? o.files : [appName];
     for (const f of rel) {
       const e = nameError(f);
-      if (e) throw new FlashError("EOPTS", `release file "${f}" ${e}`);
+      if (e) fail(E_NAME, `release file "${f}" ${e}`);
     }
     const cfg = { host: o.host.replace(/\/+$/, ""), project: o.project, files: rel };
     files.push({ name: CONFIG_FILE, data: Buffer.from(JSON.stringify(cfg), "utf8"), what: "update settings" });
   }
   if (o.version !== undefined) {
     const e = versionError(o.version);
-    if (e) throw new FlashError("EOPTS", `version "${o.version}" ${e}`);
+    if (e) fail(E_VERSION, `version "${o.version}" ${e}`);
     files.push({ name: STATE, data: Buffer.from(JSON.stringify({ v: o.version }), "utf8"), what: "the installed version" });
   }
   const seen = new Set<string>();
   for (const f of files) {
-    if (seen.has(f.name)) throw new FlashError("EOPTS", `Storage file "${f.name}" is given twice`);
+    if (seen.has(f.name)) fail(E_OPTS, `Storage file "${f.name}" is given twice`);
     seen.add(f.name);
   }
   return files;
@@ -189,22 +190,18 @@ export function flashScript(board: string, files: FlashFile[], reset = true): st
   return L.join("\n") + "\n";
 }
 
-/** Builds the module, makes the script and sends it (or writes it with dryRun). */
+/** Makes the script from the shipped device files and sends it (or writes it with dryRun). */
 export async function flash(o: FlashOptions): Promise<FlashResult> {
   const log = o.log ?? (() => {});
-  boardJsonPath(o.board); // unknown board: fail before building anything
+  boardJsonPath(o.board); // unknown board: fail before anything else
   if (!o.dryRun && !(o.port ?? "").trim()) {
-    throw new EspruinoCliError("ENOPORT", "no port given: pass --port /dev/ttyUSB0 (serial), COM3, or tcp://192.168.1.50 (telnet); or --dry-run out.js to only write the script");
+    fail(E_PORT, "no port given: pass --port /dev/ttyUSB0 (serial), COM3, or tcp://192.168.1.50 (telnet); or --dry-run out.js to only write the script");
   }
-  if (o.app !== undefined) readInput(o.app, "app"); // missing app: fail before building
-  log(o.build === false ? "building the module (not writing modules/)" : "building modules/ota.min.js");
-  const m = o.build === false ? await buildModules() : await writeModules();
-  const files = flashFiles(o, m.otaMin, m.boot, m.count);
+  const files = flashFiles(o, readDeviceFiles());
   const script = flashScript(o.board, files, o.reset ?? true);
   const summary = files.map((f) => ({ name: f.name, size: f.data.length, crc32: crc32(f.data) }));
   if (o.dryRun) {
     await writeSecretFile(o.dryRun, Buffer.from(script, "latin1"));
-    log(`wrote ${o.dryRun} (${script.length} bytes): ${summary.map((f) => `${f.name} ${f.size} B`).join(", ")}`);
     return { script, files: summary, dryRun: o.dryRun };
   }
   const baud = o.baud ?? boardBaud(o.board);
@@ -216,6 +213,5 @@ export async function flash(o: FlashOptions): Promise<FlashResult> {
     onLog: o.onCliLog,
     onDevice: (line) => { if (line.startsWith("espruino-ota:")) log(line.slice(14)); },
   });
-  log(o.reset ?? true ? "done: the board reboots into its app" : "done");
-  return { script, files: summary, output: r.output };
+  return { script, files: summary, output: r.output, baud };
 }

@@ -1,5 +1,6 @@
 // `npm start`: the whole path of an update on one machine, with no board and no config.
-//   1. builds the device module (modules/ota.ts -> modules/ota.min.js)
+//   1. takes the device module as shipped (modules/ota.min.js, which `npm run build` makes
+//      from modules/ota.ts and a test proves current); it never writes inside the package
 //   2. publishes the example app's v1.0.0 and v1.0.1 (examples/demo/) into a temporary
 //      server root with the real publisher, release()
 //   3. serves that root on 127.0.0.1 with the dev server, serve(), showing its log
@@ -13,7 +14,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { writeModules, ROOT } from "../../scripts/build.ts";
+import { PACKAGE_ROOT as ROOT, MODULES_DIR, DEVICE_FILES } from "../../tools/package-files.ts";
 import { release } from "../../tools/release.ts";
 import { serve, type ServeHandle } from "../../tools/serve.ts";
 import { Board, type BoardName } from "../../emulator/board.ts";
@@ -90,11 +91,10 @@ export async function demo(opts: DemoOptions = {}): Promise<number> {
   const say = (s = "") => out.write(s + "\n");
   const boardName = opts.board ?? "ESP32";
 
-  // 1. The module, built from source as `npm run build` does.
-  say("1. build the device module");
-  const built = await writeModules();
-  const otaMin = path.join(ROOT, "modules", "ota.min.js");
-  say(`   modules/ota.ts + modules/boot.ts -> ${rel(otaMin)} (${built.otaMin.length} bytes)`);
+  // 1. The module as shipped: what `npm run flash` puts on a real board.
+  const otaMin = path.join(MODULES_DIR, DEVICE_FILES.otaMin);
+  const otaCode = readFileSync(otaMin, "latin1");
+  say(`1. the device module: ${rel(otaMin)} (${otaCode.length} bytes, built from modules/ota.ts by npm run build)`);
 
   // 2. Both releases, published with the real publisher into a fresh server root.
   const root = mkdtempSync(path.join(tmpdir(), "espruino-ota-demo-"));
@@ -123,9 +123,9 @@ export async function demo(opts: DemoOptions = {}): Promise<number> {
     //    `npm run flash` and a first upload would leave a real one.
     const board = new Board({ board: boardName, http: { connectCheck: true } });
     const config = JSON.stringify({ host: server.url, project: PROJECT });
-    const bootFile = path.join(ROOT, "modules", "boot.min.js"), countFile = path.join(ROOT, "modules", "count.min.js");
+    const bootFile = path.join(MODULES_DIR, DEVICE_FILES.boot), countFile = path.join(MODULES_DIR, DEVICE_FILES.count);
     const storage: [string, string, string][] = [
-      ["ota", readFileSync(otaMin, "latin1"), rel(otaMin)],
+      ["ota", otaCode, rel(otaMin)],
       [".boot0", readFileSync(bootFile, "latin1"), rel(bootFile)],
       [".bootPowerOn", readFileSync(countFile, "latin1"), rel(countFile)],
       ...Object.entries(APP_FILES).map(([name, f]): [string, string, string] => {

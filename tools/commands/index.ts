@@ -18,8 +18,3 @@ export const commands: Record<string, Command> = {
   nginx: nginxCommand,
   flash: flashCommand,
 };
-
-// For commands registered from elsewhere at run time.
-export function registerCommand(name: string, command: Command): void {
-  commands[name] = command;
-}

@@ -2,7 +2,7 @@
 import { list } from "../list.ts";
 import { describeLock } from "../lib/store-lock.ts";
 import { storeOptionSpecs, storeOptionsFrom } from "../lib/store-options.ts";
-import { str, line, type Command } from "./types.ts";
+import { str, line, printJson, type Command } from "./types.ts";
 
 export const listCommand: Command = {
   summary: "show the live version and the published releases",
@@ -11,7 +11,7 @@ export const listCommand: Command = {
   required: ["root", "project"],
   async run(v, _p, io) {
     const r = await list({ root: str(v, "root")!, project: str(v, "project")!, ...storeOptionsFrom(v) });
-    if (v.json) return line(io, JSON.stringify(r, null, 2));
+    if (v.json) return printJson(io, r);
     line(io, `live: ${r.live ?? "(no version file)"}`);
     for (const x of r.versions) {
       const bytes = x.files.reduce((a, f) => a + f.size, 0);

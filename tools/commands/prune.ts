@@ -1,7 +1,7 @@
 // CLI: espruino-ota prune
 import { prune } from "../prune.ts";
 import { storeOptionSpecs, recoverSpec, storeOptionsFrom, note, recoveredNote } from "../lib/store-options.ts";
-import { str, int, line, type Command } from "./types.ts";
+import { str, int, line, printJson, type Command } from "./types.ts";
 
 export const pruneCommand: Command = {
   summary: "remove old releases, keeping the newest N, the newest one and the live one",
@@ -21,7 +21,7 @@ export const pruneCommand: Command = {
     const recovered = recoveredNote(r);
     if (recovered) note(io, recovered);
     for (const s of r.skipped) note(io, `skipped ${s.path}: ${s.reason}`);
-    if (v.json) return line(io, JSON.stringify({ dryRun: v["dry-run"] === true, ...r }, null, 2));
+    if (v.json) return printJson(io, { dryRun: v["dry-run"] === true, ...r });
     const verb = v["dry-run"] ? "would remove" : "removed";
     line(io, `${verb}: ${r.removed.length ? r.removed.join(" ") : "nothing"}; kept: ${r.kept.join(" ") || "nothing"}`);
   },

@@ -3,7 +3,7 @@ import { promises as fsp, statSync } from "node:fs";
 import { release, parseFileSpec, type ReleaseProgress, type ReleaseResult } from "../release.ts";
 import { releaseBundle, DEFAULT_BUNDLE_NAME } from "../release-bundle.ts";
 import { storeOptionSpecs, recoverSpec, versionMaxAgeSpec, storeOptionsFrom, note, stderrIsTTY, recoveredNote } from "../lib/store-options.ts";
-import { UsageError, str, line, type Command, type Io } from "./types.ts";
+import { UsageError, str, line, printJson, type Command, type Io } from "./types.ts";
 
 const BAR_MIN_BYTES = 256 * 1024; // smaller releases finish before a bar is worth drawing
 
@@ -34,7 +34,7 @@ function report(io: Io, r: ReleaseResult, json: boolean, extra?: object): void {
   const recovered = recoveredNote(r);
   if (recovered) note(io, recovered);
   if (json) {
-    line(io, JSON.stringify({ ...extra, ...r }, null, 2));
+    printJson(io, { ...extra, ...r });
     return;
   }
   const bytes = r.manifest.files.reduce((a, f) => a + f.size, 0);

@@ -2,7 +2,7 @@
 import { promises as fsp } from "node:fs";
 import { rollback } from "../rollback.ts";
 import { storeOptionSpecs, recoverSpec, versionMaxAgeSpec, storeOptionsFrom, note, recoveredNote } from "../lib/store-options.ts";
-import { str, line, type Command } from "./types.ts";
+import { str, line, printJson, type Command } from "./types.ts";
 
 export const rollbackCommand: Command = {
   summary: "make an already published version live again (re-signed with a new seq with --key)",
@@ -32,7 +32,7 @@ export const rollbackCommand: Command = {
     const recovered = recoveredNote(r);
     if (recovered) note(io, recovered);
     if (r.warning) note(io, `warning: ${r.warning}`);
-    if (v.json) return line(io, JSON.stringify(r, null, 2));
+    if (v.json) return printJson(io, r);
     line(io, `${str(v, "project")} is now at ${r.version}${r.resigned ? `, re-signed with seq ${r.seq}` : ""} (was ${r.previous ?? "nothing"}); ${r.files.length} file(s) checked`);
   },
 };

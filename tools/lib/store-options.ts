@@ -1,7 +1,7 @@
 // The command-line options that choose and reach a store, shared by release, rollback,
 // list and prune, and the helpers their commands share (--json, messages on stderr).
 import type { OptionSpec, Values, Io } from "../commands/types.ts";
-import { str, int } from "../commands/types.ts";
+import { str, int, JSON_OPTION } from "../commands/types.ts";
 import { DEFAULT_VERSION_MAX_AGE, type StoreOptions } from "./store.ts";
 import { describeLock, type LockRecord } from "./store-lock.ts";
 
@@ -16,7 +16,7 @@ export const storeOptionSpecs: Record<string, OptionSpec> = {
   project: { type: "string", placeholder: "<name>", help: "the project: a folder below the root (A-Z a-z 0-9 . _ - and /)" },
   endpoint: { type: "string", placeholder: "<url>", help: "s3:// only: the endpoint of an S3-compatible store (MinIO, R2, Spaces, Garage)", defaultText: "AWS S3" },
   "path-style": { type: "boolean", help: "s3:// only: address the bucket as <endpoint>/<bucket>/<key> (MinIO, Garage) instead of <bucket>.<endpoint>", default: false },
-  json: { type: "boolean", help: "print the result as one JSON document on stdout", default: false },
+  json: JSON_OPTION,
 };
 
 // For the commands that change the project (they hold its lock).
