@@ -129,11 +129,12 @@ for (const board of ["ESP8266_4MB", "ESP8266_BOARD"] as BoardName[]) {
     it("installs the boot stages a release carries (update()'s COMMIT copies them)", async () => {
       const r = await rig({ confirmAfter: 0, files: undefined });
       try {
-        const b = await boardWithV1(board, r);
+        // small apps: on the 16 KB ESP8266_BOARD the module, two boot stages and two releases share it
+        const b = await boardWithV1(board, r, app("v1", "", 20));
         const boot = b.flash.readFile(".boot0")!.toString("latin1") + ";print('boot stage of v2');";
         const count = b.flash.readFile(".bootPowerOn")!.toString("latin1") + ";print('counter of v2');";
         compact(b);
-        await install(b, r, "v2", { ...app("v2"), ".boot0": boot, ".bootPowerOn": count });
+        await install(b, r, "v2", { ...app("v2", "", 20), ".boot0": boot, ".bootPowerOn": count });
         expect(b.output).to.contain("counter of v2\nboot stage of v2\napp v2");
         expect(b.flash.readFile(".boot0")!.toString("latin1")).to.equal(boot);
         expect(events(b)).to.deep.equal([]);
