@@ -43,7 +43,7 @@ declare var global: { [name: string]: any };
       S.writeJSON(JOURNAL, (j = {
         v: st.p, p: st.v, c: st.o, s: st.o, f: st.g, g: st.f, x: st.v, q: st.q,
         e: "rolled back " + st.v + " to " + st.p + ": " +
-          (counter.indexOf("E") >= 0 ? S.read(LAST_ERROR) : "started " + (counter.length - 1) + " times without confirm()"),
+          (counter.indexOf("E") >= 0 ? S.read(LAST_ERROR) || "uncaught (Storage full)" : "started " + (counter.length - 1) + " times without confirm()"),
       }));
     else S.erase(PENDING); // nothing kept to go back to
   }
@@ -100,14 +100,18 @@ declare var global: { [name: string]: any };
       process.removeAllListeners("uncaughtException");
       throw e;
     }
-    // Record why, mark the start as failed, and reboot: the next start rolls back. Reboot
-    // even if Storage is full: a listener that throws is not called again, and nothing
-    // else would reboot (seen on 2v29); a full counter rolls back just the same.
+    // Record why, mark the start as failed, and reboot: the next start rolls back. The mark
+    // goes in even when the record does not fit (Storage full): it is written in place, into
+    // the pre-sized counter, so it needs no free Storage. And reboot whatever happens: a
+    // listener that throws is not called again, and nothing else would reboot (seen on 2v29).
     try {
       S.write(LAST_ERROR, "uncaught " + e);
-      S.write(PENDING, "E", counter.indexOf("\xFF"));
     } finally {
-      E.reboot();
+      try {
+        S.write(PENDING, "E", counter.indexOf("\xFF"));
+      } finally {
+        E.reboot();
+      }
     }
   })
   // COMPACT moves files, which garbles code running from them on ESP boards. So only with

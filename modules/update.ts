@@ -162,8 +162,9 @@ function end(err?: OtaError | void) {
 
 // Whether the body on its way fits what the state expects, from its Content-Length.
 function accept(): OtaError | void {
+  // -2: a Content-Length that is not a number, on the version file too (which may come without one)
+  if (len < -1 || (state != CHECKING && len < 1)) return error(E_SIZE, (len ? "no valid Content-Length" : "empty") + ": " + at);
   if (state == CHECKING) return len > 200 ? error(E_VERSION, at) : undefined;
-  if (len < 1) return error(E_SIZE, (len ? "no Content-Length" : "empty") + ": " + at);
   if (state == PLANNING) return len > MAX_MANIFEST ? error(E_MANIFEST, "size: " + at) : undefined;
   if (man) return len == +manifestLine(man, k + 1)[0] ? undefined : error(E_SIZE, len + " bytes: " + at);
   // without a manifest, each file's room is checked as its size becomes known
@@ -174,10 +175,15 @@ function accept(): OtaError | void {
 // RFC 3986 section 5.2: the URL a Location names, relative to the URL that answered (which
 // has a path). Strings: Espruino's regexes have no optional parts.
 function resolve(from: string, ref: string): string {
-  var auth = from.match(/^[a-z]+:\/\/[^\/?]*/i)![0], path = from.substr(auth.length).split("?")[0], q, out: string[] = [], seg, i;
+  var abs = /^[a-z][a-z0-9+.-]*:\/\/[^\/?]*/i, auth = from.match(abs)![0], path = from.substr(auth.length).split("?")[0], q, out: string[] = [], seg, i;
   ref = ref.split("#")[0];
-  if (/^[a-z][a-z0-9+.-]*:/i.test(ref)) return ref;
-  if (ref.substr(0, 2) == "//") return from.split(":")[0] + ":" + ref;
+  if (ref.substr(0, 2) == "//") ref = from.split(":")[0] + ":" + ref;
+  // an absolute URL keeps its scheme and authority, and its path loses its dot segments too (5.2.2)
+  if ((q = ref.match(abs))) {
+    auth = q[0];
+    ref = ref.substr(auth.length);
+    if (ref.charAt(0) != "/") ref = "/" + ref;
+  } else if (/^[a-z][a-z0-9+.-]*:/i.test(ref)) return ref;
   if (!ref || ref.charAt(0) == "?") return auth + path + (ref || from.substr(auth.length + path.length));
   if (ref.charAt(0) != "/") ref = path.substr(0, path.lastIndexOf("/") + 1) + ref;
   q = (ref + "?").indexOf("?");
