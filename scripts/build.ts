@@ -6,9 +6,9 @@
 // The module is two parts: modules/ota.ts, what require("ota") keeps while the app runs,
 // and modules/update.ts, the update machinery, compiled inside one function (__update) that
 // the first calls for each update() or check(); so the machinery holds no RAM between runs
-// (its top-level variables are that run's state). The boot stages are built first and
-// compiled into update.ts as string constants, because update() writes them to Storage
-// itself. The readable ES5 module (`ota`) is built in memory only, for test/build.test.ts.
+// (its top-level variables are that run's state). The boot stages are files of their own,
+// stored once (npm run flash writes them). The readable ES5 module (`ota`) is built in
+// memory only, for test/build.test.ts.
 // Route known to load on Espruino: tsup (swc) at target es5, then terser --ecma 5.
 import { build } from "tsup";
 import { minify } from "terser";

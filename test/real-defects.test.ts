@@ -19,7 +19,7 @@ import { describeReal } from "../harness/gate.ts";
 import { RealBoard, markOf, marksOf } from "../harness/real-board.ts";
 import { publish, newRoot } from "../harness/device.ts";
 import { startOtaServer, type OtaServer } from "../harness/ota-server.ts";
-import { FLASHED, FILES, app, drive, STATUS, printed, boardWithV1, install } from "./real-drive.ts";
+import { FLASHED, FILES, app, drive, STATUS, printed, boardWithV1, install } from "../harness/real-drive.ts";
 
 const FUNCTION_GONE = "Function code is null";
 

@@ -21,7 +21,7 @@ import { publish, newRoot } from "../harness/device.ts";
 import { startOtaServer, type OtaServer, type SeenRequest } from "../harness/ota-server.ts";
 import { rollback } from "../tools/rollback.ts";
 import { selfSignedCert } from "../tools/lib/tls.ts";
-import { FLASHED, FILES, app, drive, STATUS, storageProbe, boardWithV1, install } from "./real-drive.ts";
+import { FLASHED, FILES, app, drive, STATUS, storageProbe, boardWithV1, install } from "../harness/real-drive.ts";
 
 const KEY = "fleet key, one per product";
 const USER = "fleet";

@@ -3,9 +3,9 @@
 // app never updates by itself, so each test says which start runs update() or check().
 // (Their natural home is harness/real-ota.ts, which the harness owns.)
 import { expect } from "chai";
-import { RealBoard, MARK_FN, markOf, type StartResult } from "../harness/real-board.ts";
-import { committedModules, flashedFiles } from "../harness/real-ota.ts";
-import { publish } from "../harness/device.ts";
+import { RealBoard, MARK_FN, markOf, type StartResult } from "./real-board.ts";
+import { committedModules, flashedFiles } from "./real-ota.ts";
+import { publish } from "./device.ts";
 
 export const FLASHED = flashedFiles(committedModules());
 
