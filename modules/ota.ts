@@ -25,9 +25,10 @@ function start(o: Options, checkOnly: boolean, cb?: Callback<any>): Promise<any>
       });
     });
   if (busy) {
+    // from a later tick, as every other result
     var e = new Error("ota: busy") as OtaError;
     e.code = E_BUSY;
-    return cb(e);
+    return void setTimeout(cb, 0, e);
   }
   busy = true;
   __update(o, checkOnly, function (err, r) {

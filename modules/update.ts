@@ -141,11 +141,12 @@ function get(u: string) {
 }
 
 function arm() {
+  var ms = opts.timeout || DEFAULT_TIMEOUT;
   if (timer) clearTimeout(timer);
   timer = setTimeout(function () {
     timer = 0;
-    end(error(E_TIMEOUT, "no data for " + (opts.timeout || DEFAULT_TIMEOUT) + " ms: " + at));
-  }, opts.timeout || DEFAULT_TIMEOUT);
+    end(error(E_TIMEOUT, "no data for " + ms + " ms: " + at));
+  }, ms);
 }
 
 function end(err?: OtaError | void) {
@@ -218,8 +219,10 @@ var keyPad = opts.key ? function (x: number): string {
 // Fails unless `bytes` more fit without compaction: compacting moves files, which garbles
 // code running from them, so it is left to the boot stage's next start.
 function space(bytes: number): OtaError | void {
-  var free = S.getFree(), fs = S.getStats();
+  var free = S.getFree(), fs;
   if (free >= bytes) return;
+  // (getStats() walks every file: only when the free space falls short)
+  fs = S.getStats();
   if (fs.freeBytes + fs.trashBytes >= bytes) S.write(COMPACT, "1");
   return error(E_SPACE, "needs " + bytes + " bytes, " + free + " free");
 }
