@@ -5,9 +5,8 @@
 // `/// <reference types="espruino-ota/ota" />`), then `import * as ota from "ota"` or
 // `const ota = require("ota")`: the compiled code keeps require("ota").
 // The API, options, results and error codes are the README's "On the device".
-// Self-contained on purpose: an app sees only this file (an ambient module "ota" cannot
-// import the package's sources), so it repeats the shapes of modules/api.ts, documented;
-// test/package.test.ts proves the two agree, and that the codes are formats.ts's.
+// The device code itself (modules/ota.ts, update.ts) takes its types from here too, so
+// there is one definition; test/package.test.ts proves the codes are formats.ts's.
 
 declare module "ota" {
   /** Stable `code` of every error update() and check() report; the message says what to do. */
@@ -34,6 +33,9 @@ declare module "ota" {
     /** the HTTP status, for EHTTP: a string, as Espruino's statusCode is */
     status?: string;
   }
+
+  /** How update() and check() report, when given a callback. */
+  export type OtaCallback<R> = (err: OtaError | null, result?: R) => void;
 
   /** What update() and check() take. */
   export interface OtaOptions {
@@ -96,14 +98,14 @@ declare module "ota" {
    * (opts.reset). With `cb`, calls it from a later tick; without, returns a Promise (made
    * only then: it costs RAM during the call).
    */
-  export function update(opts: OtaOptions, cb: (err: OtaError | null, result?: UpdateResult) => void): void;
+  export function update(opts: OtaOptions, cb: OtaCallback<UpdateResult>): void;
   export function update(opts: OtaOptions): Promise<UpdateResult>;
   /**
    * Asks only whether the server's version differs (with opts.key: and whether its signed
    * manifest verifies); if so, resets per opts.reset so that the boot code's update()
    * installs it. A callback, or a Promise without one, as update().
    */
-  export function check(opts: OtaOptions, cb: (err: OtaError | null, result?: CheckResult) => void): void;
+  export function check(opts: OtaOptions, cb: OtaCallback<CheckResult>): void;
   export function check(opts: OtaOptions): Promise<CheckResult>;
   /** The installed version, or undefined. */
   export function version(): string | undefined;

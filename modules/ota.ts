@@ -6,7 +6,7 @@
 // The update machinery (update.ts: transport, plan, stage, verify, commit) is compiled by
 // scripts/build.ts into the function __update(), which builds it afresh for each update()
 // or check() and lets it go when they call back, so the app has that RAM the rest of the time.
-import type { Options, Callback, UpdateResult, CheckResult, Status, OtaError } from "./api.ts";
+import type { OtaOptions as Options, OtaCallback as Callback, UpdateResult, CheckResult, OtaStatus as Status, OtaError, OtaErrorCode } from "ota";
 import { STATE, PENDING, LAST_ERROR, E_BUSY } from "./formats.ts";
 
 // Supplied by scripts/build.ts: update.ts, built into one function of these parameters.
@@ -27,7 +27,7 @@ function start(o: Options, checkOnly: boolean, cb?: Callback<any>): Promise<any>
   if (busy) {
     // from a later tick, as every other result
     var e = new Error("ota: busy") as OtaError;
-    e.code = E_BUSY;
+    e.code = E_BUSY as OtaErrorCode;
     return void setTimeout(cb, 0, e);
   }
   busy = true;

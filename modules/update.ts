@@ -30,7 +30,7 @@
 // 'error' -30848; only one TLS context fits, so the next request waits for a fresh tick;
 // clearTimeout() without an id clears every timer of the app; regexes have no optional
 // parts and no alternation (seen on 2v29: /^https?:/ matches nothing).
-import type { Options, OtaError, Callback, UpdateResult, CheckResult } from "./api.ts";
+import type { OtaOptions as Options, OtaError, OtaErrorCode, OtaCallback as Callback, UpdateResult, CheckResult } from "ota";
 import {
   BOOT, BOOT_COUNT, STATE, JOURNAL, STAGE, STAGE_RE, PENDING, COMPACT, MANIFEST_FILE,
   MANIFEST, MANIFEST_MAGIC, MANIFEST_PAD, MAX_MANIFEST, LAYOUTS, MAX_REDIRECTS,
@@ -71,7 +71,7 @@ var headers: { [name: string]: string }; // Basic auth and the identity headers
 
 function error(code: string, msg: string): OtaError {
   var e = new Error("ota: " + msg) as OtaError;
-  e.code = code;
+  e.code = code as OtaErrorCode;
   return e;
 }
 

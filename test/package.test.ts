@@ -17,17 +17,6 @@ import { join } from "node:path";
 import { ROOT } from "../scripts/build.ts";
 import { DEVICE_FILES } from "../tools/package-files.ts";
 import { treeSnapshot } from "./lib/snapshot.ts";
-import type * as Api from "../modules/api.ts";
-import type * as Ota from "ota"; // modules/ota.d.ts, the declaration apps get
-
-// modules/ota.d.ts repeats modules/api.ts's shapes (it must be self-contained): `npm test`'s
-// tsc fails here when the two disagree.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export const TYPES_AGREE: [
-  Same<Api.Options, Ota.OtaOptions>, Same<Api.UpdateResult, Ota.UpdateResult>, Same<Api.CheckResult, Ota.CheckResult>,
-  Same<Api.Status, Ota.OtaStatus>, Same<Api.OtaError["status"], Ota.OtaError["status"]>,
-] = [true, true, true, true, true];
-
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 
 describe("package.json and the shipped files", () => {
