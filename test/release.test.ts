@@ -14,6 +14,7 @@ import { release, parseFileSpec } from "../tools/release.ts";
 import { crc32, digestBytes, manifestFile } from "../tools/lib/digest.ts";
 import { readManifest, buildManifest, manifestText } from "../tools/lib/manifest.ts";
 import { main } from "../tools/cli.ts";
+import { rejects } from "./lib/rejects.ts";
 
 async function tmpdir(): Promise<string> {
   return fsp.mkdtemp(path.join(os.tmpdir(), "ota-release-"));
@@ -23,17 +24,6 @@ async function input(dir: string, name: string, data: Buffer | string): Promise<
   const p = path.join(dir, name);
   await fsp.writeFile(p, data);
   return p;
-}
-
-async function rejects(p: Promise<unknown>, code: string, re?: RegExp): Promise<Error & { code: string }> {
-  try {
-    await p;
-  } catch (e: any) {
-    expect(e.code, e.message).to.equal(code);
-    if (re) expect(e.message).to.match(re);
-    return e;
-  }
-  throw new Error(`expected a rejection with code ${code}`);
 }
 
 const zcrc = (b: Buffer): number => (zlib as any).crc32(b) >>> 0;

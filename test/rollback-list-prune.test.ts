@@ -10,17 +10,7 @@ import { digestBytes, manifestFile } from "../tools/lib/digest.ts";
 import { rollback } from "../tools/rollback.ts";
 import { list } from "../tools/list.ts";
 import { prune } from "../tools/prune.ts";
-
-async function rejects(p: Promise<unknown>, code: string, re?: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (e: any) {
-    expect(e.code, e.message).to.equal(code);
-    if (re) expect(e.message).to.match(re);
-    return;
-  }
-  throw new Error(`expected a rejection with code ${code}`);
-}
+import { rejects } from "./lib/rejects.ts";
 
 const exists = (p: string) => fsp.access(p).then(() => true, () => false);
 

@@ -21,6 +21,7 @@ import { openStore } from "../tools/lib/store.ts";
 import { otaBoard, call, sampleApp, installed, BOARDS } from "../harness/device.ts";
 import { startS3Server, S3RVER_ACCOUNT, type S3Middleware } from "../bench/fleet-s3.ts";
 import type { Board, BoardName } from "../emulator/board.ts";
+import { rejects } from "./lib/rejects.ts";
 
 const BUCKET = "fleet";
 const PREFIX = "ota";
@@ -91,19 +92,6 @@ function setEnv(vars: Record<string, string | undefined>): () => void {
   };
   apply(vars);
   return () => apply(saved);
-}
-
-// Each test file keeps this four-line helper of its own, as release.test.ts and
-// rollback-list-prune.test.ts do (a test file imported by another would run its tests twice).
-async function rejects(p: Promise<unknown>, code: string, re?: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (e: any) {
-    expect(e.code, e.message).to.equal(code);
-    if (re) expect(e.message).to.match(re);
-    return;
-  }
-  throw new Error(`expected a rejection with code ${code}`);
 }
 
 async function run(...argv: string[]) {
