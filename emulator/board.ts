@@ -16,8 +16,11 @@
  *   settle() through reboots until something else happens.
  *
  * Time: the board has its own clock (Date, getTime, timers). While no socket is open, the clock
- * jumps straight to the next timer ("time warp"), so a 30 s timeout costs nothing in a test;
- * with sockets open it follows real time. Disable with `timeWarp: false`.
+ * stands still while code runs and jumps straight to the next timer when idle ("time warp"):
+ * a 30 s timeout costs nothing in a test, and what runs in one pass does not depend on how
+ * fast the host is (a loaded CI machine once merged a 50 ms timer into the pass of an event
+ * queued before it, golden probe 46). With sockets open it follows real time, as their data
+ * arrives in real time. Disable with `timeWarp: false` (always real time).
  *
  * HTTP wiring: `http.ts` exports `createHttp(host: HttpHost)`; one http instance per context.
  * The board's host also carries `onDispose(fn)` (called when the context dies: reboot, power
@@ -98,6 +101,9 @@ type ResetCause = 'power on' | 'restart' | 'exception';
 export interface BoardEvent { t: number; type: BoardEventType; detail?: string }
 
 const TIMER_SLACK_MS = 1;
+/** A standing clock still moves this much per reading, so code that waits for getTime() to pass
+ * a mark (a busy wait) ends, after a number of readings that does not depend on the host. */
+const STANDING_TICK_MS = 0.001;
 
 export class Board {
   readonly name: BoardName;
@@ -129,8 +135,10 @@ export class Board {
   private nextCause: ResetCause = 'restart';
   private cause: ResetCause = 'power on';
   private readonly epochMs = Date.now();
-  private warp = 0;
-  private t0 = performance.now();
+  /** board time (ms) at `realAt` */
+  private clockMs = 0;
+  /** performance.now() from which the clock follows real time; null while it stands still */
+  private realAt: number | null = null;
   private wake: (() => void) | null = null;
 
   constructor(opts: BoardOptions) {
@@ -147,7 +155,20 @@ export class Board {
 
   /** board clock in ms since construction */
   now(): number {
-    return performance.now() - this.t0 + this.warp;
+    const real = performance.now();
+    if (this.realAt !== null) this.clockMs += real - this.realAt;
+    else this.clockMs += STANDING_TICK_MS;
+    this.realAt = this.followsRealTime() ? real : null;
+    return this.clockMs;
+  }
+
+  private followsRealTime(): boolean {
+    return !this.opts.timeWarp || (!!this.session && this.session.holds.size > 0);
+  }
+
+  /** Call just after a socket opened or closed: the time before it counts under the old rule. */
+  clockRuleChanged(): void {
+    this.now();
   }
 
   get isOn(): boolean {
@@ -370,6 +391,7 @@ export class Board {
         println: (line) => this.println(line),
         uncaught: (e) => this.uncaught(s, e),
         kick: () => this.kick(),
+        clockRuleChanged: () => this.clockRuleChanged(),
         httpData: (chunk) => this.probe?.httpData?.(chunk),
       }),
       resetReason: () => this.cause,
@@ -468,7 +490,8 @@ export class Board {
       let next = Infinity;
       for (const t of s.timers.values()) next = Math.min(next, t.when);
       if (s.holds.size === 0 && this.opts.timeWarp && next < Infinity) {
-        this.warp += Math.max(0, Math.min(next, boardLimit) - this.now());
+        const t = this.now();
+        this.clockMs = Math.max(t, Math.min(next, boardLimit));
         continue;
       }
       const wait = Math.max(0, Math.min(next - this.now(), boardLimit - this.now(), wallLimit - performance.now(), 1000));

@@ -30,6 +30,8 @@ export interface HttpHostBoard {
   uncaught(e: unknown): void;
   /** wake the board's event loop */
   kick(): void;
+  /** a socket opened or closed: the board clock follows real time only while one is open */
+  clockRuleChanged(): void;
   /** bench instrumentation: a body chunk handed to a 'data' listener */
   httpData(chunk: string): void;
 }
@@ -59,8 +61,11 @@ export function createHttpHost(s: Session, board: HttpHostBoard): BoardHttpHost 
     hold() {
       const id = s.nextHold++;
       s.holds.add(id);
+      board.clockRuleChanged();
       return () => {
-        if (s.holds.delete(id)) board.kick();
+        if (!s.holds.delete(id)) return;
+        board.clockRuleChanged();
+        board.kick();
       };
     },
     print(line) {

@@ -68,6 +68,26 @@ describe('emulator board: event loop, reboot, power', () => {
     expect(lines(b)).to.deep.equal(['early', 'late true']);
   });
 
+  it('keeps its clock still while code runs with no socket open: a slow host changes no pass', async () => {
+    const b = new Board({ board: 'ESP32' });
+    b.powerOn();
+    // the event is queued before the timer is due; burning host time (never reading the clock)
+    // must not make the 5 ms timer due in the event's pass (a loaded CI host did, golden probe 46)
+    const t0 = performance.now();
+    b.exec('var o = {}; o.on("e", function () { print("event"); }); setTimeout(function () { print("timer"); }, 5); o.emit("e");' +
+      'for (var i = 0; i < 2e5; i++);');
+    expect(performance.now() - t0, 'host time the code burnt').to.be.above(10);
+    expect(await b.settle()).to.equal('idle');
+    expect(lines(b)).to.deep.equal(['event', 'timer']);
+  });
+
+  it('a busy wait on getTime() ends without a socket open', async () => {
+    const b = new Board({ board: 'ESP32' });
+    b.powerOn();
+    b.exec('var t = getTime(); while (getTime() - t < 0.2); print("waited", getTime() - t >= 0.2);');
+    expect(lines(b)).to.deep.equal(['waited true']);
+  });
+
   it('E.reboot() unwinds, drops timers, runs kill handlers and powers on again', async () => {
     const b = new Board({ board: 'ESP32' });
     b.flash.writeFile('.bootcde', 'print("boot"); if (!require("Storage").read("once")) { require("Storage").write("once", "1"); E.on("kill", function () { print("kill"); }); setTimeout(function () { print("never"); }, 500); setTimeout(function () { E.reboot(); print("after reboot (never)"); }, 10); }');
