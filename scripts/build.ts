@@ -111,11 +111,11 @@ export function inlineConstants(code: string): string {
   return out.replace(/^\n+/gm, (m) => (m.length > 1 ? "\n" : m));
 }
 
-// Declares every function's variables once, at the top of its body, and drops the `var`
-// keyword where they were (`var a = 1, b;` becomes the expression `a = 1, b;`). JavaScript
-// hoists declarations; Espruino does not (a `var` is made when its statement runs, and an
-// assignment before it makes a global; seen on 2v29), and terser puts the variables of a
-// function it inlines after the code that uses them.
+// Declares every function's variables once, at the top of its body, and leaves only the
+// assignments where they were (`var a = 1, b;` becomes `a = 1;`, `for (var k in o)` becomes
+// `for (k in o)`). JavaScript hoists declarations; Espruino does not (a `var` is made when
+// its statement runs, and an assignment before it makes a global; seen on 2v29), and terser
+// puts the variables of a function it inlines after the code that uses them.
 export function hoistVars(code: string): string {
   type N = { type: string; start: number; end: number; [k: string]: any };
   const ast = parse(code, { ecmaVersion: 5 }) as unknown as N;
@@ -123,15 +123,30 @@ export function hoistVars(code: string): string {
   const kids = (n: N): N[] => Object.values(n).flatMap((v: any) => (Array.isArray(v) ? v : [v])).filter((c: any) => c && typeof c.type === "string");
   const visitFunction = (fn: N) => {
     const names = new Set<string>();
-    const walk = (n: N) => {
+    const walk = (n: N, parent: N) => {
       if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") return visitFunction(n);
       if (n.type === "VariableDeclaration") {
-        for (const d of n.declarations as N[]) names.add(d.id.name);
-        edits.push({ start: n.start, end: n.declarations[0].start, text: "" });
+        const decls = n.declarations as N[];
+        for (const d of decls) names.add(d.id.name);
+        const kept = decls.filter((d) => d.init);
+        if (!kept.length) {
+          const text = parent.type === "ForInStatement" && parent.left === n ? decls[0].id.name
+            : parent.type === "ForStatement" && parent.init === n ? ""
+            // a statement that declared only: nothing, unless a statement must stand there
+            : parent.type === "BlockStatement" ? "" : ";";
+          edits.push({ start: n.start, end: n.end, text });
+          return;
+        }
+        // Cut around the initialisers, never through them: functions in them get edits of their own.
+        edits.push({ start: n.start, end: kept[0].start, text: "" });
+        for (let i = 1; i < kept.length; i++) edits.push({ start: kept[i - 1].end, end: kept[i].start, text: "," });
+        edits.push({ start: kept[kept.length - 1].end, end: decls[decls.length - 1].end, text: "" });
+        kept.forEach((d) => walk(d.init, d));
+        return;
       }
-      kids(n).forEach(walk);
+      kids(n).forEach((c) => walk(c, n));
     };
-    kids(fn.body).forEach(walk);
+    kids(fn.body).forEach((c) => walk(c, fn.body));
     if (names.size) edits.push({ start: fn.body.start + 1, end: fn.body.start + 1, text: "var " + [...names].join(",") + ";" });
   };
   const top = (n: N) => { if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") visitFunction(n); else kids(n).forEach(top); };
@@ -141,6 +156,70 @@ export function hoistVars(code: string): string {
   let out = code;
   for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return out;
+}
+
+// Moves each function of __update's top level that only one other function of that level
+// uses into that one, as its first statement: it is then made when its user runs and is
+// garbage when it returns, instead of alive for the whole update (each function costs 8
+// JsVars and 1 per parameter on Espruino, seen on 2v29). The readable sources keep one
+// function per job; step(), which runs for a moment between downloads, gets the helpers
+// only it needs. Skipped when the user declares a name the function uses (it would see
+// that one instead). Repeats until nothing moves: a helper's helper follows it.
+export function nestSingleUse(code: string, container = "__update"): string {
+  type N = { type: string; start: number; end: number; [k: string]: any };
+  const kids = (n: N): N[] => Object.values(n).flatMap((v: any) => (Array.isArray(v) ? v : [v])).filter((c: any) => c && typeof c.type === "string");
+  const isFn = (n: N) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
+  // names a function's own scope declares: its parameters, vars and function declarations
+  const declared = (fn: N): Set<string> => {
+    const out = new Set<string>(fn.params.map((p: N) => p.name));
+    const walk = (n: N) => {
+      if (n.type === "FunctionDeclaration") out.add(n.id.name);
+      if (isFn(n)) return;
+      if (n.type === "VariableDeclarator") out.add(n.id.name);
+      kids(n).forEach(walk);
+    };
+    kids(fn.body).forEach(walk);
+    return out;
+  };
+  // the names n uses that no function within n declares (property names are not names)
+  const free = (n: N, out = new Set<string>(), bound: Set<string>[] = [], parent?: N): Set<string> => {
+    if (n.type === "Identifier") {
+      const prop = parent && !parent.computed && ((parent.type === "MemberExpression" && parent.property === n) || (parent.type === "Property" && parent.key === n));
+      if (!prop && !bound.some((b) => b.has(n.name))) out.add(n.name);
+    }
+    const inner = isFn(n) ? [...bound, declared(n)] : bound;
+    kids(n).forEach((c) => free(c, out, inner, n));
+    return out;
+  };
+  for (;;) {
+    const ast = parse(code, { ecmaVersion: 5 }) as unknown as N;
+    const outer = (ast.body as N[]).find((n) => n.type === "FunctionDeclaration" && n.id.name === container);
+    if (!outer) throw new Error(`nestSingleUse: no function ${container}`);
+    const top = outer.body.body as N[];
+    const fns = top.filter((n) => n.type === "FunctionDeclaration");
+    let move: { fn: N; into: N } | undefined;
+    for (const fn of fns) {
+      const name = fn.id.name;
+      // the top-level statements that use the name
+      const users = top.filter((st) => st !== fn && free(st).has(name));
+      if (users.length !== 1 || users[0].type !== "FunctionDeclaration") continue;
+      const into = users[0];
+      const theirs = declared(into);
+      if (theirs.has(name) || [...free(fn)].some((n) => theirs.has(n))) continue;
+      move = { fn, into };
+      break;
+    }
+    if (!move) return code;
+    const { fn, into } = move;
+    const text = code.slice(fn.start, fn.end);
+    const at = into.body.start + 1;
+    // the removal is after or before the insertion point; apply the later one first
+    code = fn.start > at
+      ? code.slice(0, fn.start) + code.slice(fn.end)
+      : code;
+    code = code.slice(0, at) + "\n" + text + "\n" + code.slice(at);
+    if (fn.start < at) code = code.slice(0, fn.start) + code.slice(fn.end);
+  }
 }
 
 async function small(code: string, toplevel = true): Promise<string> {
@@ -171,7 +250,7 @@ export async function buildModules(): Promise<BuiltModules> {
     __COUNT__: JSON.stringify(count), __COUNT_CRC__: crc(count),
     __BOOT_ROOM__: String(room(boot.length) + room(count.length)),
   }));
-  const ota = face + "\nfunction __update(opts, checkOnly, finish) {\n" + machine + "\n}\n";
+  const ota = nestSingleUse(face + "\nfunction __update(opts, checkOnly, finish) {\n" + machine + "\n}\n");
   return { ota, otaMin: HEADER + (await small(ota)), boot, count };
 }
 

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { parse } from "acorn";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildModules, inlineConstants, hoistVars, MODULES, type BuiltModules } from "../scripts/build.ts";
+import { buildModules, inlineConstants, hoistVars, nestSingleUse, MODULES, type BuiltModules } from "../scripts/build.ts";
 import { DEVICE_FILES } from "../tools/package-files.ts";
 import { es5Problems } from "../harness/es5-check.ts";
 
@@ -87,9 +87,30 @@ describe("constant inlining (module-level constants cost RAM on the board)", () 
 
 describe("var hoisting (Espruino creates a var when its statement runs)", function () {
   it("declares every function's variables at its top and drops `var` where they were", () => {
-    const out = hoistVars("function f(){x=1;for(var i=0,j;i<2;i++){var y=i}for(var k in o)z();var x;return function(){var q=1}}");
-    expect(out).to.equal("function f(){var i,j,y,k,x;x=1;for(i=0,j;i<2;i++){y=i}for(k in o)z();x;return function(){var q;q=1}}");
+    const out = hoistVars("function f(){x=1;for(var i=0,j;i<2;i++){var y=i}for(var k in o)z();var x;if(o)var w;var g=o?function(){var q=1,r;return q}:0,h;return g}");
+    // only assignments stay where the declarations were; a function in an initialiser gets its own
+    expect(out).to.equal("function f(){var i,j,y,k,x,w,g,h;x=1;for(i=0;i<2;i++){y=i}for(k in o)z();if(o);g=o?function(){var q,r;q=1;return q}:0;return g}");
     expect(es5Problems(out)).to.deep.equal([]);
     expect(es5Problems("function f(){x=1;var x}")).to.deep.equal(["hoisting: var x is used before its declaration runs"]);
+  });
+});
+
+describe("functions with one user are nested in it (each function alive costs RAM on Espruino)", function () {
+  const src =
+    "function __update(){var S=1;function h(a){return a+S}function g(b){return h(b)*2}" +
+    "function u(){var S=2;return w()}function w(){return S}function v(){var h=3;return S+h}" +
+    "function top1(){return g(1)+g(2)+v()}function top2(){var S=5;return u()+v()}return top1()*10+top2()}";
+  const out = nestSingleUse(src);
+  const run = (code: string) => new Function(code + "\nreturn __update();")();
+  it("moves a helper, and a helper's helper, into the one function that uses it", () => {
+    expect(out).to.match(/function top1\(\)\{\s*function g\(b\)\{\s*function h\(a\)/);
+  });
+  it("leaves a function that two functions use, and one whose user declares a name it uses", () => {
+    // v: used by top1 and top2; w: its user u went into top2, which declares S, and w reads __update's S
+    expect(out).to.match(/^function __update\(\)\{var S=1;function w\(\)\{return S\}function v\(\)\{var h=3;return S\+h\}function top1/);
+    expect(out).to.match(/function top2\(\)\{\s*function u\(\)\{var S=2;return w\(\)\}/);
+  });
+  it("keeps what the code computes", () => {
+    expect(run(out)).to.equal(run(src));
   });
 });
