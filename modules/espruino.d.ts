@@ -31,7 +31,7 @@ interface HttpResponse {
   statusCode: string; // a String, such as "200"
   headers: { [name: string]: string }; // in the case the server sent
   on(event: "data", listener: (chunk: string) => void): void;
-  on(event: "close", listener: () => void): void;
+  on(event: "close", listener: (hadError: boolean) => void): void; // true after an error (HTTPS's -30848)
 }
 
 interface HttpRequest {

@@ -4,6 +4,7 @@
 // top-level variables below are that run's state, and none of this code holds RAM between
 // runs. step() runs the states in order; each download's end calls it again:
 //
+//   START     Check the options; read STATE. A journal an earlier run wrote -> done.
 //   CHECKING  GET <project>/version into RAM. The installed version -> done, nothing touched.
 //           Else GET the manifest into flash (MANIFEST_FILE).
 //   PLANNING  Read the manifest where it lies: its header names this project and version; its
@@ -20,9 +21,11 @@
 // removes stray copies); after it, the boot stage finishes the install.
 //
 // RAM is the budget that shaped this file: each function alive during a download costs
-// about 10 JsVars on Espruino, so the machine is one step() over explicit states, one
-// transport whose request state is module-level (one request at a time), and no helper
-// that only one state needs.
+// 8 JsVars on Espruino, and 1 more per parameter (seen on 2v29), so the machine is one
+// step() over explicit states, and one transport with one listener whose request state is
+// module-level (one request at a time). A helper here that only one function uses is
+// nested in that function by the build (scripts/build.ts, nestSingleUse): step()'s
+// helpers exist only while it runs, between downloads.
 //
 // Espruino traps handled here (its libs/network sources, and seen on 2v29): statusCode is a String;
 // http has no timeout and no abort (req.clsNow closes the socket); a truncated body ends
@@ -48,10 +51,10 @@ declare var checkOnly: boolean;
 declare var finish: Callback<UpdateResult | CheckResult>;
 
 // The states.
-var CHECKING = 1, PLANNING = 2, STAGING = 3;
+var START = 0, CHECKING = 1, PLANNING = 2, STAGING = 3;
 
 var S = require("Storage");
-var state = CHECKING;
+var state = START;
 var st: StateRecord; // STATE as the run found it
 var ver = ""; // CHECKING: the version file's text; then the version the server has live
 var hash: ((data: string) => ArrayBuffer) | undefined; // SHA-256, else SHA-1; none on ESP8266_BOARD
@@ -62,10 +65,12 @@ var set: string; // the copy set this release is staged into: the one the runnin
 var base: string; // the URL of the release's files, less each file's name
 var need: number; // Storage the install needs beyond what is staged
 var k = -1; // the file being staged
+var want: number; // with a manifest: the size it gives file k
 // The request in flight, one at a time: its URL, the Storage file its body goes to (none:
 // RAM, `ver`) after `pad` bytes, Content-Length, bytes so far, redirects so far, where the
 // last one pointed, whether it ended, and its timeout.
-var at: string, into = "", pad = "", len: number, got: number, hops = 0, loc: string, over: boolean, req: HttpRequest | undefined, timer = 0;
+var at: string, into = "", pad = "", len: number, got: number, hops = 0, loc: string, over: boolean, req: HttpRequest | undefined, timer: number;
+var wait: number; // ms without a byte before ETIMEOUT
 var origin: string; // scheme://host[:port] of opts.host: the only one that gets `headers`
 var headers: { [name: string]: string }; // Basic auth and the identity headers
 
@@ -85,80 +90,88 @@ function get(u: string) {
   loc = "";
   over = false;
   p.headers = u.indexOf(origin + "/") ? {} : headers;
-  arm();
+  timer = setTimeout(net, wait);
   try {
-    req = require("http").get(p, function (res) {
-      arm();
-      var code = res.statusCode, h = res.headers, x, y, e: OtaError | void = undefined;
-      for (x in h) {
-        y = x.toLowerCase();
-        if (y == "location") loc = h[x];
-        // not a number: an error, never NaN, which would pass every size check
-        if (y == "content-length") len = /^[0-9]+$/.test(h[x]) ? +h[x] : -2;
-      }
-      if (code != "200") {
-        if (!/^30[12378]$/.test(code)) {
-          e = error(E_HTTP, "HTTP " + code + ": " + u);
-          e.status = code;
-        } else if (!loc || hops++ >= MAX_REDIRECTS || ((loc = resolve(u, loc)), /^https:/i.test(u) && !/^https:/i.test(loc)))
-          e = error(E_REDIRECT, "to " + loc + ": " + u);
-        return end(e);
-      }
-      loc = "";
-      try {
-        e = accept();
-        if (!e && into) S.write(into, pad, 0, pad.length + len);
-      } catch (x: any) {
-        e = error(E_FLASH, x.message);
-      }
-      if (e) return end(e);
-      res.on("data", function (d) {
-        if (over) return;
-        arm();
-        if (got + d.length > len && len >= 0) return end(error(E_SIZE, "over " + len + " bytes: " + u));
-        try {
-          // with the size: a write at offset 0 without one would make a new file of this chunk
-          if (into) S.write(into, d, pad.length + got, pad.length + len);
-          else if ((ver += d).length > 200) return end(error(E_VERSION, u));
-          got += d.length;
-          if (state == STAGING && opts.onProgress) opts.onProgress(files[k], got, len);
-        } catch (x: any) {
-          end(error(E_FLASH, x.message));
-        }
-      });
-      // Espruino ends a truncated body like a whole one: only the count tells them apart.
-      res.on("close", function () {
-        end(len >= 0 && got != len ? error(E_SIZE, got + " of " + len + " bytes: " + u) : undefined);
-      });
-    });
-    req.on("error", function (e) {
-      // -30848: mbedTLS's close-notify, how every HTTPS response ends
-      if (e.code != -30848) end(error(E_NET, (e.message || e.code) + ": " + u));
-    });
+    req = require("http").get(p, net);
+    req.on("error", net);
   } catch (x: any) {
     end(error(E_NET, x.message + ": " + u));
   }
 }
 
-function arm() {
-  var ms = opts.timeout || DEFAULT_TIMEOUT;
-  if (timer) clearTimeout(timer);
-  timer = setTimeout(function () {
-    timer = 0;
-    end(error(E_TIMEOUT, "no data for " + ms + " ms: " + at));
-  }, ms);
+// The transport's one listener: each function alive during a download costs 8 JsVars or
+// more, so one function takes every event of a request. What it is given tells what happened:
+//   an object with statusCode  the response: its headers
+//   a string                   a chunk of the body
+//   a boolean                  the response's 'close' (true: it ended with an error)
+//   another object             the request's 'error'
+//   nothing                    the timer: no byte for opts.timeout ms
+function net(x?: HttpResponse | string | boolean | { code: number; message?: string }) {
+  var h, m, n, e: OtaError | void = undefined;
+  if (over) return;
+  if (x === undefined) return end(error(E_TIMEOUT, "no data for " + wait + " ms: " + at));
+  // (no typeof: swc's ES5 output of it brings a helper that uses Symbol)
+  if (x === !!x)
+    // Espruino ends a truncated body like a whole one: only the count tells them apart.
+    return end(len >= 0 && got != len ? error(E_SIZE, got + " of " + len + " bytes: " + at) : undefined);
+  if (x !== "" + x && !(x as HttpResponse).statusCode) {
+    // -30848: mbedTLS's close-notify, how every HTTPS response ends; its 'close' follows
+    x = x as { code: number; message?: string };
+    if (x.code != -30848) end(error(E_NET, (x.message || x.code) + ": " + at));
+    return;
+  }
+  clearTimeout(timer);
+  timer = setTimeout(net, wait);
+  if (x === "" + x) {
+    if (got + x.length > len && len >= 0) return end(error(E_SIZE, "over " + len + " bytes: " + at));
+    try {
+      // with the size: a write at offset 0 without one would make a new file of this chunk
+      if (into) S.write(into, x, pad.length + got, pad.length + len);
+      else if ((ver += x).length > 200) return end(error(E_VERSION, at));
+      got += x.length;
+      if (state == STAGING && opts.onProgress) opts.onProgress(files[k], got, len);
+    } catch (y: any) {
+      end(error(E_FLASH, y.message));
+    }
+    return;
+  }
+  x = x as HttpResponse;
+  h = x.headers;
+  for (m in h) {
+    n = m.toLowerCase();
+    if (n == "location") loc = h[m];
+    // not a number: an error, never NaN, which would pass every size check
+    if (n == "content-length") len = /^[0-9]+$/.test(h[m]) ? +h[m] : -2;
+  }
+  n = x.statusCode;
+  if (n != "200") {
+    if (!/^30[12378]$/.test(n)) {
+      e = error(E_HTTP, "HTTP " + n + ": " + at);
+      e.status = n;
+    } else if (!loc || hops++ >= MAX_REDIRECTS || ((loc = resolve(at, loc)), /^https:/i.test(at) && !/^https:/i.test(loc)))
+      e = error(E_REDIRECT, "to " + loc + ": " + at);
+    return end(e);
+  }
+  loc = "";
+  try {
+    e = accept();
+    if (!e && into) S.write(into, pad, 0, pad.length + len);
+  } catch (y: any) {
+    e = error(E_FLASH, y.message);
+  }
+  if (e) return end(e);
+  x.on("data", net);
+  x.on("close", net);
 }
 
+// Ends the request in flight once; step() (or, after a redirect, the next get()) runs on a
+// fresh tick, after the socket has closed (only one TLS connection fits).
 function end(err?: OtaError | void) {
   if (over) return;
   over = true;
-  if (timer) clearTimeout(timer);
-  timer = 0;
+  clearTimeout(timer);
   if (req) req.clsNow = true;
-  setTimeout(function () {
-    if (loc && !err) get(loc);
-    else step(err);
-  }, 1);
+  setTimeout(step, 1, err);
 }
 
 // Whether the body on its way fits what the state expects, from its Content-Length.
@@ -167,7 +180,7 @@ function accept(): OtaError | void {
   if (len < -1 || (state != CHECKING && len < 1)) return error(E_SIZE, (len ? "no valid Content-Length" : "empty") + ": " + at);
   if (state == CHECKING) return len > 200 ? error(E_VERSION, at) : undefined;
   if (state == PLANNING) return len > MAX_MANIFEST ? error(E_MANIFEST, "size: " + at) : undefined;
-  if (man) return len == +manifestLine(man, k + 1)[0] ? undefined : error(E_SIZE, len + " bytes: " + at);
+  if (man) return len == want ? undefined : error(E_SIZE, len + " bytes: " + at);
   // without a manifest, each file's room is checked as its size becomes known
   need += room(len);
   return space(need + room(len));
@@ -208,13 +221,12 @@ function same(digest: ArrayBuffer, want: string): boolean {
 }
 
 // The HMAC key XOR x, one 64-byte block: RFC 2104's inner (0x36) or outer (0x5c) pad.
-// Made only when there is a key, to spare the JsVars a function costs.
-var keyPad = opts.key ? function (x: number): string {
+function keyPad(x: number): string {
   var key = opts.key!, s = "", i;
   if (key.length > 64) key = E.toString(hash!(key));
   for (i = 0; i < 64; i++) s += String.fromCharCode((key.charCodeAt(i) || 0) ^ x);
   return s;
-} : undefined;
+}
 
 // Fails unless `bytes` more fit without compaction: compacting moves files, which garbles
 // code running from them, so it is left to the boot stage's next start.
@@ -237,7 +249,43 @@ function report(err: OtaError | null, r?: UpdateResult | CheckResult) {
 }
 
 function step(err?: OtaError | void) {
-  var i, f, x, o, n, l, known;
+  var i, f: any, x: any, o: any, n, l, known;
+  if (loc && !err) return get(loc); // a redirect
+  if (state == START) {
+    // check the options (x names the wrong one; the README says what each takes), read
+    // STATE, and GET the version file
+    o = opts;
+    if (!o || !/^https*:\/\/[^\/]/i.test(o.host)) x = "host";
+    else if (!o.project) x = "project";
+    else if (!o.user != !o.password) x = "user and opts.password";
+    else if (o.layout && LAYOUTS.indexOf(o.layout) < 0) x = "layout";
+    else if (o.reset && ["hard", "soft", "none"].indexOf(o.reset) < 0) x = "reset";
+    // The strongest digest the firmware has: SHA-256 (ESP32), SHA-1 (ESP8266_4MB), else
+    // CRC-32 (ESP8266_BOARD has no crypto module).
+    try {
+      f = require("crypto");
+      hash = f.SHA256 || f.SHA1;
+      if (hash) field = f.SHA256 ? 1 : 2;
+    } catch (e) {}
+    if (!x && o.key && !hash) x = "key: no SHA-1 here";
+    if (x) return report(error(E_OPTS, "bad opts." + x));
+
+    wait = o.timeout || DEFAULT_TIMEOUT;
+    origin = o.host.match(/^[a-z]+:\/\/[^\/]+/i)![0];
+    st = S.readJSON(STATE, true) || {};
+    headers = {};
+    headers[H_BOARD] = process.env.BOARD;
+    headers[H_FIRMWARE] = process.env.VERSION;
+    headers[H_ID] = getSerial();
+    if (st.v) headers[H_VERSION] = st.v;
+    if (o.user) headers.Authorization = "Basic " + btoa(o.user + ":" + o.password);
+    set = st.s == "a" ? "b" : "a";
+    // committed by an earlier run: the next start installs it
+    f = S.readJSON(JOURNAL, true);
+    if (f && f.f && !checkOnly) return report(null, { updated: true, version: f.v, previous: f.p });
+    state = CHECKING;
+    return get(versionUrl(o.host, o.project));
+  }
   if (state == PLANNING && err && err.status == "404") {
     // no manifest: the release is opts.files (micropython_ota's way), unless it must be signed
     err = opts.key ? error(E_SIG, "unsigned: " + at) : opts.files ? undefined : error(E_OPTS, "no opts.files, no " + at);
@@ -267,7 +315,7 @@ function step(err?: OtaError | void) {
     state = PLANNING;
     base = fileUrl(opts.host, opts.project, ver, "", opts.layout);
     into = MANIFEST_FILE;
-    pad = keyPad ? keyPad(0x36) : "";
+    pad = opts.key ? keyPad(0x36) : "";
     hops = 0;
     return get(base + MANIFEST);
   }
@@ -306,6 +354,7 @@ function step(err?: OtaError | void) {
     into = STAGE + set + k;
     pad = "";
     hops = 0;
+    if (man) want = +manifestLine(man, k + 1)[0];
     return get(base + encodeURIComponent(files[k]));
   }
 
@@ -365,7 +414,7 @@ function readManifest(): OtaError | void {
   if (opts.key) {
     f = manifestLine(man!, count + 1)[field - 1];
     // RFC 2104: H(outer pad + H(inner pad + text)), the inner hash over the pad and text in flash
-    if (!f || !same(hash!(keyPad!(0x5c) + E.toString(hash!(S.read(MANIFEST_FILE, 0, MANIFEST_PAD + lineStart(man!, count + 1))!))), f))
+    if (!f || !same(hash!(keyPad(0x5c) + E.toString(hash!(S.read(MANIFEST_FILE, 0, MANIFEST_PAD + lineStart(man!, count + 1))!))), f))
       return error(E_SIG, (f ? "wrong signature: " : "unsigned: ") + at);
     // only a release newer than every signed one installed here: an old one cannot be replayed
     if (st.q! >= +h[3]) return error(E_REJECTED, "seq " + h[3] + " is not above " + st.q + ": " + at);
@@ -373,37 +422,4 @@ function readManifest(): OtaError | void {
   }
 }
 
-// The run: check the options, read STATE, and GET the version file.
-(function () {
-  var why = "", c, j, o = opts;
-  // each names the option that is wrong; the README says what each takes
-  if (!o || !/^https*:\/\/[^\/]/i.test(o.host)) why = "host";
-  else if (!o.project) why = "project";
-  else if (!o.user != !o.password) why = "user and opts.password";
-  else if (o.layout && LAYOUTS.indexOf(o.layout) < 0) why = "layout";
-  else if (o.reset && ["hard", "soft", "none"].indexOf(o.reset) < 0) why = "reset";
-  // The strongest digest the firmware has: SHA-256 (ESP32), SHA-1 (ESP8266_4MB), else
-  // CRC-32 (ESP8266_BOARD has no crypto module).
-  try {
-    c = require("crypto");
-    hash = c.SHA256 || c.SHA1;
-    if (hash) field = c.SHA256 ? 1 : 2;
-  } catch (x) {}
-  if (!why && o.key && !hash) why = "key: no SHA-1 here";
-  if (why) return report(error(E_OPTS, "bad opts." + why));
-
-  origin = o.host.match(/^[a-z]+:\/\/[^\/]+/i)![0];
-  st = S.readJSON(STATE, true) || {};
-  headers = {};
-  headers[H_BOARD] = process.env.BOARD;
-  headers[H_FIRMWARE] = process.env.VERSION;
-  headers[H_ID] = getSerial();
-  if (st.v) headers[H_VERSION] = st.v;
-  if (o.user) headers.Authorization = "Basic " + btoa(o.user + ":" + o.password);
-  set = st.s == "a" ? "b" : "a";
-
-  // committed by an earlier run: the next start installs it
-  j = S.readJSON(JOURNAL, true);
-  if (j && j.f && !checkOnly) return report(null, { updated: true, version: j.v, previous: j.p });
-  get(versionUrl(o.host, o.project));
-})();
+step();

@@ -135,6 +135,10 @@ describe("update: bad input changes nothing", function () {
     // (the boot stages are not among them: a release may carry new ones)
   });
 
+  it("refuses no options at all (EOPTS), through the callback", async () => {
+    await expectError("EOPTS", null as unknown as object, /bad opts\.host/);
+  });
+
   it("refuses user without password (EOPTS)", async () => {
     await expectError("EOPTS", { ...opts, user: "ota" }, /user.*password/);
   });

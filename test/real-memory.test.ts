@@ -51,17 +51,8 @@ describeReal("real interpreter: RAM and Storage of the ota module (issue 9 targe
     expect(f.residentJsVars).to.be.at.most(REAL_TARGETS.residentJsVars);
   });
 
-  // Issue 9's targets for the update's peak (300) and the updater's Storage (8,192 B) are not
-  // reached yet: npm run bench checks them and reports the misses. These two tests hold the
-  // module to what it reached (peak 413, Storage 9,724 B on 2v29.277), so neither can grow
-  // back unseen; lower them as the module gets there, and drop them once the targets hold.
-  // Storage: 9,724 B since the fixes that issue 10's and 14's tests found (ota.min.js +108 B:
-  // Content-Length and RFC 3986 dot segments; .boot0 +40 B: the guard's mark with Storage full)
-  // and the review's (+14 B: getStats() only when free space falls short).
-  const REACHED = { updatePeakJsVars: 420, storageBytes: 9750 };
-
-  it(`peaks at most ${REACHED.updatePeakJsVars} JsVars above that during an update of one 4 KB file and of one 60 KB file (target ${REAL_TARGETS.updatePeakJsVars}: see npm run bench)`, () => {
-    for (const p of f.peaks) expect(p.updateJsVars, `${p.bytes} B (bare download: ${p.bareJsVars})`).to.be.at.most(REACHED.updatePeakJsVars);
+  it(`peaks at most ${REAL_TARGETS.updatePeakJsVars} JsVars above that during an update of one 4 KB file and of one 60 KB file`, () => {
+    for (const p of f.peaks) expect(p.updateJsVars, `${p.bytes} B (bare download: ${p.bareJsVars})`).to.be.at.most(REAL_TARGETS.updatePeakJsVars);
   });
 
   it("does not grow its peak with the file size", () => {
@@ -77,7 +68,13 @@ describeReal("real interpreter: RAM and Storage of the ota module (issue 9 targe
     expect(f.secondRunJsVars).to.be.at.most(REAL_TARGETS.secondRunJsVars);
   });
 
-  it(`keeps at most ${REACHED.storageBytes} bytes of its own in Storage (target ${REAL_TARGETS.storageBytes}: see npm run bench)`, () => {
-    expect(f.storageBytes, JSON.stringify(f.storageFiles)).to.be.at.most(REACHED.storageBytes);
+  // Issue 9's Storage target (8,192 B) is not reached yet: npm run bench checks it and
+  // reports the miss. This test holds the module to what it reached (9,648 B on 2v29.277),
+  // so it cannot grow back unseen; lower it as the module gets there, and test the target
+  // once it holds.
+  const REACHED_STORAGE_BYTES = 9660;
+
+  it(`keeps at most ${REACHED_STORAGE_BYTES} bytes of its own in Storage (target ${REAL_TARGETS.storageBytes}: see npm run bench)`, () => {
+    expect(f.storageBytes, JSON.stringify(f.storageFiles)).to.be.at.most(REACHED_STORAGE_BYTES);
   });
 });
