@@ -26,6 +26,10 @@
  * The board's host also carries `onDispose(fn)` (called when the context dies: reboot, power
  * cut, load, reset; the place to destroy sockets), `alive()` and `tls`. Everything queued
  * through `defer` by a dead context is dropped, and its holds are released.
+ *
+ * Why this module is over 500 lines: power, boot, the event loop and the clock are one
+ * runner whose steps share the current session (its timers, queue and holds) and the power
+ * state; the APIs the device code sees live in their own modules (globals.ts).
  */
 
 import vm from 'node:vm';

@@ -1,6 +1,8 @@
 // tools/release.ts: both layouts, manifest digests and signatures (checked against
 // Node's crypto and zlib, independently of tools/lib/digest.ts), refusals, and the
 // publish order as seen by a device polling the version file during a release.
+// Over 500 lines because each of those is one command's contract, tested on one shared
+// server root; its store-level twin for S3 is test/s3.test.ts.
 import { expect } from "chai";
 import { promises as fsp } from "node:fs";
 import * as os from "node:os";
