@@ -55,7 +55,8 @@ var START = 0, CHECKING = 1, PLANNING = 2, STAGING = 3;
 
 var S = require("Storage");
 var state = START;
-var st: StateRecord; // STATE as the run found it
+var st: StateRecord; // STATE as the run found it (not held while files download: read again to commit)
+var seq: number | undefined; // the seq the journal records: STATE's, or the verified manifest's
 var ver = ""; // CHECKING: the version file's text; then the version the server has live
 var hash: ((data: string) => ArrayBuffer) | undefined; // SHA-256, else SHA-1; none on ESP8266_BOARD
 var field = 3; // the digest this board checks in a manifest line: 1 sha256, 2 sha1, 3 crc32
@@ -273,6 +274,7 @@ function step(err?: OtaError | void) {
     wait = o.timeout || DEFAULT_TIMEOUT;
     origin = o.host.match(/^[a-z]+:\/\/[^\/]+/i)![0];
     st = S.readJSON(STATE, true) || {};
+    seq = st.q;
     headers = {};
     headers[H_BOARD] = process.env.BOARD;
     headers[H_FIRMWARE] = process.env.VERSION;
@@ -342,6 +344,8 @@ function step(err?: OtaError | void) {
     S.erase(PENDING);
     clean();
     state = STAGING;
+    // STATE's file names would ride along every download; COMMIT reads it again
+    st = undefined!;
   } else if (man) {
     // VERIFY file k from flash: its digest. (Its length is the Content-Length it was created
     // with, and get() counted every byte.)
@@ -358,6 +362,7 @@ function step(err?: OtaError | void) {
     return get(base + encodeURIComponent(files[k]));
   }
 
+  st = S.readJSON(STATE, true) || {}; // unchanged since START: only the boot stage writes it
   // COMMIT. The boot stages a release carries are installed here, not by the boot stage,
   // which must never rewrite the file it runs from. Its uncaughtException listener has its
   // code in BOOT, and rewriting that file kills it ("Function code is null", seen on 2v29);
@@ -378,7 +383,7 @@ function step(err?: OtaError | void) {
     }
     x = opts.keep !== false;
     S.writeJSON(JOURNAL, {
-      v: ver, p: st.v, c: set, s: x ? set : undefined, f: files, g: st.f, q: st.q,
+      v: ver, p: st.v, c: set, s: x ? set : undefined, f: files, g: st.f, q: seq,
       // a rollback needs the running release's copies: without them nothing is pending
       o: x ? st.s : undefined, m: x && st.s ? (opts.maxBoots === undefined ? DEFAULT_MAX_BOOTS : opts.maxBoots) : 0,
       a: opts.confirmAfter === undefined ? DEFAULT_CONFIRM_AFTER : opts.confirmAfter,
@@ -418,7 +423,7 @@ function readManifest(): OtaError | void {
       return error(E_SIG, (f ? "wrong signature: " : "unsigned: ") + at);
     // only a release newer than every signed one installed here: an old one cannot be replayed
     if (st.q! >= +h[3]) return error(E_REJECTED, "seq " + h[3] + " is not above " + st.q + ": " + at);
-    st.q = +h[3];
+    seq = +h[3];
   }
 }
 
