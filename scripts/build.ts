@@ -212,13 +212,10 @@ export function nestSingleUse(code: string, container = "__update"): string {
     if (!move) return code;
     const { fn, into } = move;
     const text = code.slice(fn.start, fn.end);
-    const at = into.body.start + 1;
-    // the removal is after or before the insertion point; apply the later one first
-    code = fn.start > at
-      ? code.slice(0, fn.start) + code.slice(fn.end)
-      : code;
-    code = code.slice(0, at) + "\n" + text + "\n" + code.slice(at);
-    if (fn.start < at) code = code.slice(0, fn.start) + code.slice(fn.end);
+    const rest = code.slice(0, fn.start) + code.slice(fn.end);
+    // just inside the user's "{", where it was before fn's text was cut out
+    const at = into.body.start + 1 - (into.start > fn.start ? text.length : 0);
+    code = rest.slice(0, at) + "\n" + text + "\n" + rest.slice(at);
   }
 }
 

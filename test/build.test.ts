@@ -99,11 +99,14 @@ describe("functions with one user are nested in it (each function alive costs RA
   const src =
     "function __update(){var S=1;function h(a){return a+S}function g(b){return h(b)*2}" +
     "function u(){var S=2;return w()}function w(){return S}function v(){var h=3;return S+h}" +
-    "function top1(){return g(1)+g(2)+v()}function top2(){var S=5;return u()+v()}return top1()*10+top2()}";
+    "function top1(){return g(1)+g(2)+v()}function top2(){var S=5;return u()+v()}" +
+    "function top3(){return late()}function late(){return S+4}return top1()*10+top2()+top3()}";
   const out = nestSingleUse(src);
   const run = (code: string) => new Function(code + "\nreturn __update();")();
   it("moves a helper, and a helper's helper, into the one function that uses it", () => {
     expect(out).to.match(/function top1\(\)\{\s*function g\(b\)\{\s*function h\(a\)/);
+    // declared after its user too
+    expect(out).to.match(/function top3\(\)\{\s*function late\(\)\{return S\+4\}\s*return late\(\)\}/);
   });
   it("leaves a function that two functions use, and one whose user declares a name it uses", () => {
     // v: used by top1 and top2; w: its user u went into top2, which declares S, and w reads __update's S
