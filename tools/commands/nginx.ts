@@ -4,7 +4,7 @@ import { E_MISSING } from "../../modules/formats.ts";
 import { fail } from "../lib/errors.ts";
 import { nginxConfig, writeHtpasswd, writeNginxStandalone, BCRYPT_COST } from "../nginx.ts";
 import { PASSWORD, readSecret, secretOptions } from "../lib/secret.ts";
-import { UsageError, str, int, line, type Command } from "./types.ts";
+import { UsageError, str, int, line, PORT_OPTION, LISTEN_OPTION, type Command } from "./types.ts";
 
 export const nginxCommand: Command = {
   summary: "print an nginx server block for a release root (and write its htpasswd)",
@@ -13,8 +13,8 @@ export const nginxCommand: Command = {
     "       [--tls-cert <pem> --tls-key <pem>] [--standalone <prefix dir>] [--worker-user <user>] [--bcrypt-cost N]",
   options: {
     root: { type: "string", placeholder: "<dir>", help: "the release root nginx serves" },
-    port: { type: "string", placeholder: "<N>", help: "TCP port", default: "8080" },
-    listen: { type: "string", placeholder: "<address>", help: "address to listen on; 0.0.0.0 for boards on the network", default: "127.0.0.1" },
+    port: PORT_OPTION,
+    listen: LISTEN_OPTION,
     user: { type: "string", placeholder: "<user>", help: "require HTTP Basic auth with this user and the password (an htpasswd file)", defaultText: "none: no auth" },
     ...secretOptions(PASSWORD),
     htpasswd: {

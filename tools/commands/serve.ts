@@ -1,15 +1,15 @@
 // CLI: espruino-ota serve
 import { serve } from "../serve.ts";
 import { PASSWORD, readSecret, secretOptions } from "../lib/secret.ts";
-import { UsageError, str, int, line, type Command } from "./types.ts";
+import { UsageError, str, int, line, PORT_OPTION, LISTEN_OPTION, type Command } from "./types.ts";
 
 export const serveCommand: Command = {
   summary: "serve a release root over HTTP(S) for development, logging device checks",
   usage: "--root <dir> [--port 8080] [--host 127.0.0.1] [--user <u> (--password-file <file> | $ESPRUINO_OTA_PASSWORD)] [--tls]",
   options: {
     root: { type: "string", placeholder: "<dir>", help: "the release root to serve (what `release` writes)" },
-    port: { type: "string", placeholder: "<N>", help: "TCP port", default: "8080" },
-    host: { type: "string", placeholder: "<address>", help: "address to listen on; 0.0.0.0 for boards on the network", default: "127.0.0.1" },
+    port: PORT_OPTION,
+    host: LISTEN_OPTION,
     user: { type: "string", placeholder: "<user>", help: "require HTTP Basic auth with this user and the password", defaultText: "none: no auth" },
     ...secretOptions(PASSWORD),
     tls: {
@@ -25,7 +25,7 @@ export const serveCommand: Command = {
       throw new UsageError(`give both --user and a password (--password-file or $${PASSWORD.env}), or neither`);
     }
     const s = await serve({
-      root: str(v, "root")!, port: int(v, "port") ?? 8080, host: str(v, "host"),
+      root: str(v, "root")!, port: int(v, "port"), host: str(v, "host"),
       user, password, tls: !!v.tls,
       log: (e) => line(io, e.line),
     });

@@ -69,6 +69,10 @@ export function line(io: Io, s = ""): void {
   io.stdout.write(s + "\n");
 }
 
+/** The port and listen address of the two servers (serve, nginx): one meaning, one help text. */
+export const PORT_OPTION: OptionSpec = { type: "string", placeholder: "<N>", help: "TCP port", default: "8080" };
+export const LISTEN_OPTION: OptionSpec = { type: "string", placeholder: "<address>", help: "address to listen on; 0.0.0.0 for boards on the network", default: "127.0.0.1" };
+
 /** The --json option, spelled the same on every command that has it. */
 export const JSON_OPTION: OptionSpec = { type: "boolean", help: "print the result as one JSON document on stdout (for scripts), and nothing else there" };
 
