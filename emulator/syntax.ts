@@ -1,5 +1,6 @@
 /**
  * The pass over code a board runs (one acorn parse per distinct source, cached):
+ * - reads pretokenised code (tokens.ts) as the text it stands for;
  * - rejects syntax the Espruino parser lacks (§6 of the platform notes), so code that would be
  *   a SyntaxError on a board is one here too, instead of silently running on V8;
  * - applies Espruino's regex `^`-over-alternation quirk to regex literals;
@@ -9,6 +10,7 @@
  */
 
 import { parse } from 'acorn';
+import { untokenise } from './tokens.ts';
 
 type Node = { type: string; start: number; [k: string]: unknown };
 
@@ -99,7 +101,9 @@ export interface PrepareOptions {
  * direct `eval(x)` through EVAL_HOOK and, with `guardId`, guards each function body.
  * Inserted text never contains a newline, so line numbers stay those of the source.
  */
-export function prepareCode(code: string, opts: PrepareOptions = {}): { code: string; error?: string } {
+export function prepareCode(stored: string, opts: PrepareOptions = {}): { code: string; error?: string } {
+  // pretokenised code (tokens.ts) runs as the text it stands for
+  const code = untokenise(stored);
   let a = ANALYSED.get(code);
   if (!a) {
     a = analyse(code);
