@@ -107,7 +107,7 @@ async function memRun(u: Updater, name: BoardName, size: number): Promise<MemRow
   await updateOnce(u, b, o);
   const big = { app: payload(size) };
   await publish(root, project, "v1", big);
-  const probe = new MemProbe([mods.boot]);
+  const probe = new MemProbe();
   b.probe = probe;
   b.flash.resetCounters();
   await updateOnce(u, b, o);

@@ -11,15 +11,13 @@ import { Board, type BoardName, type BoardProbe } from "../emulator/board.ts";
  *  - a body chunk http hands to a 'data' listener (a RAM string on every board);
  *  - the data of a Storage.write / writeJSON call, unless it is a string Storage.read just
  *    returned (memory-mapped NativeString on ESP32/ESP8266: zero RAM copy, platform doc
- *    §2.1) or a constant of the module (`constants`, e.g. the boot-stage literal).
+ *    §2.1).
  * A module that concatenates a body in RAM shows up here when it writes it.
  */
 export class MemProbe implements BoardProbe {
   httpMax = 0;
   writeRamMax = 0;
-  constWrites = 0;
   private recent: string[] = [];
-  constructor(private constants: string[] = []) {}
   read(_name: string, v: string | undefined) {
     if (v === undefined) return;
     this.recent.push(v);
@@ -28,7 +26,6 @@ export class MemProbe implements BoardProbe {
   write(_name: string, data: unknown) {
     if (typeof data == "string") {
       if (this.recent.includes(data)) return; // flash-backed
-      if (this.constants.includes(data)) { this.constWrites++; return; }
       this.writeRamMax = Math.max(this.writeRamMax, data.length);
     } else if (data && typeof (data as { length?: number }).length == "number") {
       this.writeRamMax = Math.max(this.writeRamMax, (data as { length: number }).length);
@@ -58,7 +55,7 @@ export async function runDevice(b: Board, code: string, wallMs = 60_000): Promis
   return JSON.parse(line.slice(MARK.length));
 }
 
-export function board(name: BoardName, stored: Record<string, string>): Board {
+export function board(name: BoardName, stored: Record<string, string | Buffer>): Board {
   const b = new Board({ board: name });
   for (const [n, code] of Object.entries(stored)) b.flash.writeFile(n, code);
   return b;

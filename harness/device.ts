@@ -64,20 +64,15 @@ export function payload(n: number): Buffer {
   return b;
 }
 
-/**
- * Storage bytes a file of n bytes takes: a 32-byte header, data padded to 4 (Espruino's
- * jsflash.c). modules/ota.ts has its own room() with the same rule for its free-space
- * check; the one shared definition belongs in modules/formats.ts (the lead's), and this is
- * the harness's single copy meanwhile.
- */
-export const room = (n: number) => 32 + ((n + 3) & ~3);
+/** Storage bytes a file of n bytes takes (Espruino's jsflash.c), as the module counts them. */
+export { room } from "../modules/formats.ts";
 
 /** Publishes `files` (Storage name -> content) as `version` with the real publisher. */
 export async function publish(root: string, project: string, version: string, files: Record<string, string | Buffer>, layout = "prefix", key?: string) {
   const src = mkdtempSync(join(tmpdir(), "ota-src-"));
   const list = Object.entries(files).map(([name, data], i) => {
     const p = join(src, `f${i}`);
-    writeFileSync(p, data);
+    writeFileSync(p, data, "latin1"); // a string is bytes, as Storage holds them
     return { name, path: p };
   });
   return release({ root, project, version, layout, files: list, key });
