@@ -10,7 +10,7 @@ import { MARK_FN } from "./real-board.ts";
 import { crc32 } from "../tools/lib/digest.ts";
 
 /** The device code a board gets: the built module and its boot stages. */
-export type DeviceCode = Pick<BuiltModules, "otaMin" | "boot" | "count">;
+export type DeviceCode = Pick<BuiltModules, "otaMin" | "otaTok" | "boot" | "bootTok" | "count">;
 
 /** The committed builds in modules/ (test/build.test.ts proves they match the sources). */
 export function committedModules(): DeviceCode {

@@ -47,10 +47,11 @@ describe("npm start (examples/demo/run.ts)", function () {
   });
 
   it("says where every piece came from", () => {
-    expect(out).to.match(/^1\. the device module: modules\/ota\.min\.js \(\d+ bytes, built from modules\/ota\.ts by npm run build\)$/m);
+    expect(out).to.match(/^1\. the device module: modules\/ota\.tok \(\d+ bytes, built from modules\/ota\.ts by npm run build, pretokenised\)$/m);
     expect(out).to.match(/examples\/demo\/v1\.0\.1\/main\.js -> demo\/v1\.0\.1_main/);
     expect(out).to.match(/serve \S+espruino-ota-demo-\S+ at http:\/\/127\.0\.0\.1:\d+/);
-    expect(out).to.match(/"ota"\s+\d+ bytes\s+<- modules\/ota\.min\.js/);
+    expect(out).to.match(/"ota"\s+\d+ bytes\s+<- modules\/ota\.tok/);
+    expect(out).to.match(/"\.boot0"\s+\d+ bytes\s+<- modules\/boot\.tok/);
     expect(out).to.match(/"\.bootcde"\s+\d+ bytes\s+<- examples\/demo\/v1\.0\.0\/boot\.js/);
     expect(out).to.match(/"ota\.json"\s+\d+ bytes\s+<- \{"host":"http:\/\/127\.0\.0\.1:\d+","project":"demo"\}/);
     expect(out).not.to.contain("\x1b["); // no terminal control codes in a pipe

@@ -63,8 +63,8 @@ describe("flash", function () {
       b.exec(readFileSync(out, "latin1"));
       expect(b.output).to.include(DONE);
       const f = b.flash;
-      expect(f.readFile("ota")!.equals(readFileSync(join(MODULES, "ota.min.js")))).to.equal(true);
-      expect(f.readFile(".boot0")!.equals(readFileSync(join(MODULES, "boot.min.js")))).to.equal(true);
+      expect(f.readFile("ota")!.equals(readFileSync(join(MODULES, "ota.tok")))).to.equal(true);
+      expect(f.readFile(".boot0")!.equals(readFileSync(join(MODULES, "boot.tok")))).to.equal(true);
       expect(f.readFile(".bootPowerOn")!.equals(readFileSync(join(MODULES, "count.min.js")))).to.equal(true);
       expect(f.readFile(".bootcde")!.equals(readFileSync(APP))).to.equal(true);
       expect(JSON.parse(f.readFile("wifi.json")!.toString())).to.deep.equal({ ssid: "home", password: "pass:word:1" });
@@ -215,14 +215,14 @@ describe("flash", function () {
         expect(c.out()).to.match(/^flash ok: ESP32 on tcp:\/\/127\.0\.0\.1:\d+: ota \d+ B, .*ota\.json \d+ B; the board reboots into its app\n$/);
         expect(c.err()).to.include("writing ota").and.include("flash ok, 6 files");
         const f = cs.board.flash;
-        expect(f.readFile("ota")!.equals(readFileSync(join(MODULES, "ota.min.js")))).to.equal(true);
+        expect(f.readFile("ota")!.equals(readFileSync(join(MODULES, "ota.tok")))).to.equal(true);
         // the flashed app boots, joins Wi-Fi, finds v1, installs it and reboots into it
         await waitFor(cs.board, "main v1");
         expect(cs.board.errors).to.deep.equal([]);
         const st = installed(cs.board);
         expect(st.version).to.equal("v1");
         expect(st.files[".bootcde"]).to.equal(sampleApp("v1", opts)[".bootcde"]);
-        expect(f.readFile("ota")!.equals(readFileSync(join(MODULES, "ota.min.js")))).to.equal(true);
+        expect(f.readFile("ota")!.equals(readFileSync(join(MODULES, "ota.tok")))).to.equal(true);
       } finally {
         await cs.close();
       }

@@ -122,8 +122,8 @@ describe("the npm package, installed from its tarball", function () {
     expect(f.filter((x) => !x.startsWith("dist/"))).to.deep.equal([
       "LICENSE", "README.md",
       "boards/ESP32.json", "boards/ESP8266_4MB.json", "boards/ESP8266_BOARD.json", "boards/LINUX.json",
-      "modules/boot.min.js", "modules/count.min.js", "modules/ota.d.ts", "modules/ota.min.js",
-      "package.json",
+      "modules/boot.min.js", "modules/boot.tok", "modules/count.min.js", "modules/ota.d.ts", "modules/ota.min.js",
+      "modules/ota.tok", "package.json",
     ]);
     expect(f).to.include("dist/espruino-ota.js").and.include("dist/espruino-cli-preload.cjs");
     expect(f.filter((x) => x.startsWith("dist/") && !/\.(js|cjs)$/.test(x))).to.deep.equal([]);
@@ -195,7 +195,7 @@ describe("the npm package, installed from its tarball", function () {
     const r = run(["flash", "--board", "ESP8266_4MB", "--dry-run", out, app]);
     expect(r.status, r.stderr).to.equal(0);
     const script = readFileSync(out, "latin1");
-    const ota = readFileSync(join(inst.pkgDir, "modules", "ota.min.js"));
+    const ota = readFileSync(join(inst.pkgDir, "modules", "ota.tok"));
     expect(script).to.include(`require("Storage").write("ota",atob("${ota.subarray(0, 384).toString("base64")}"),0,${ota.length});`);
   });
 

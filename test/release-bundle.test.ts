@@ -88,8 +88,8 @@ describe("release --bundle", function () {
     b.powerOn();
     b.exec(readFileSync(script, "latin1"));
     expect(b.output).to.contain(DONE);
-    const otaMin = readFileSync(join(MODULES, "ota.min.js"));
-    expect(b.flash.readFile("ota")!.equals(otaMin)).to.equal(true);
+    const otaTok = readFileSync(join(MODULES, "ota.tok"));
+    expect(b.flash.readFile("ota")!.equals(otaTok)).to.equal(true);
     b.output = "";
     b.powerOn();
     await b.run({ timeout: 10000 });
@@ -109,7 +109,7 @@ describe("release --bundle", function () {
     expect(s).to.deep.include({ version: "v2", previous: "v1", leftovers: [] });
     expect(Object.keys(s.files)).to.deep.equal([".bootcde"]);
     expect(b.flash.readFile(".bootcde")!.toString("latin1")).not.to.contain('addCached("ota"');
-    expect(b.flash.readFile("ota")!.equals(otaMin)).to.equal(true); // the flashed updater did both updates
+    expect(b.flash.readFile("ota")!.equals(otaTok)).to.equal(true); // the flashed updater did both updates
   });
 
   it("--as names the bundle, next to other files", async () => {

@@ -1,15 +1,16 @@
 // espruino-ota flash: puts the updater (and optionally an app and settings) on a board that
 // already runs Espruino, through the espruino CLI (tools/espruino-cli.ts).
 //
-// It reads the shipped device files (modules/ota.min.js, boot.min.js, count.min.js: never
+// It reads the shipped device files (modules/ota.tok, boot.tok, count.min.js: never
 // rebuilt, never written) and makes ONE upload script that, on the board:
 //   1. erases the updater's state (.otav, .otaj, .otac, .otan, .otae, .ota_*): a flashed board has no
 //      installed release, unless --version records one, so a stale journal can never copy
 //      old staged files over the app just flashed;
 //   2. writes Storage files, each binary-safe in ≤ 384-byte atob() pieces, exactly like the
 //      CLI's own --storage upload: require("Storage").write(name, atob("…"), offset, size):
-//        ota        modules/ota.min.js, so require("ota") works after every reboot
-//        .boot0     the boot stage (update() never writes it: it answers EBOOT without it,
+//        ota        modules/ota.tok (the module, pretokenised), so require("ota") works
+//                   after every reboot
+//        .boot0     modules/boot.tok, the boot stage (update() never writes it: it answers EBOOT without it,
 //                   unless a release carries a new one); an older .boot0 from a previous
 //                   flash is replaced by the one matching this module
 //        .bootPowerOn  counts real starts of a pending release (the same)
@@ -119,8 +120,8 @@ function readInput(path: string, what: string): Buffer {
 /** The Storage files a flash writes, in write order. */
 export function flashFiles(o: FlashOptions, device: DeviceFiles): FlashFile[] {
   const files: FlashFile[] = [
-    { name: "ota", data: Buffer.from(device.otaMin, "latin1"), what: "the ota module" },
-    { name: BOOT, data: Buffer.from(device.boot, "latin1"), what: "the boot stage" },
+    { name: "ota", data: Buffer.from(device.otaTok, "latin1"), what: "the ota module" },
+    { name: BOOT, data: Buffer.from(device.bootTok, "latin1"), what: "the boot stage" },
     { name: BOOT_COUNT, data: Buffer.from(device.count, "latin1"), what: "the start counter of pending releases" },
   ];
   const appName = o.name ?? ".bootcde";

@@ -30,12 +30,15 @@ export function packageVersion(): string {
 
 // The committed build outputs of scripts/build.ts (its DEVICE_FILES; test/package.test.ts
 // proves the two lists agree). Named here because the shipped CLI must not load the build,
-// which needs the TypeScript toolchain.
-export const DEVICE_FILES = { otaMin: "ota.min.js", boot: "boot.min.js", count: "count.min.js" } as const;
+// which needs the TypeScript toolchain. The .tok files are what a board stores (binary:
+// Espruino's pretokenised code); the .min.js files are the same code as text.
+export const DEVICE_FILES = {
+  otaMin: "ota.min.js", otaTok: "ota.tok", boot: "boot.min.js", bootTok: "boot.tok", count: "count.min.js",
+} as const;
 
 export type DeviceFiles = Record<keyof typeof DEVICE_FILES, string>;
 
-/** The three device files as shipped: the module, the boot stage, the start counter. */
+/** The device files as shipped (one char per byte): the module, the boot stage, the start counter. */
 export function readDeviceFiles(): DeviceFiles {
   const out = {} as DeviceFiles;
   for (const [key, file] of Object.entries(DEVICE_FILES) as [keyof DeviceFiles, string][]) {

@@ -1,5 +1,5 @@
 // `npm start`: the whole path of an update on one machine, with no board and no config.
-//   1. takes the device module as shipped (modules/ota.min.js, which `npm run build` makes
+//   1. takes the device module as shipped (modules/ota.tok, which `npm run build` makes
 //      from modules/ota.ts and a test proves current); it never writes inside the package
 //   2. publishes the example app's v1.0.0 and v1.0.1 (examples/demo/) into a temporary
 //      server root with the real publisher, release()
@@ -92,9 +92,9 @@ export async function demo(opts: DemoOptions = {}): Promise<number> {
   const boardName = opts.board ?? "ESP32";
 
   // 1. The module as shipped: what `npm run flash` puts on a real board.
-  const otaMin = path.join(MODULES_DIR, DEVICE_FILES.otaMin);
-  const otaCode = readFileSync(otaMin, "latin1");
-  say(`1. the device module: ${rel(otaMin)} (${otaCode.length} bytes, built from modules/ota.ts by npm run build)`);
+  const otaTok = path.join(MODULES_DIR, DEVICE_FILES.otaTok);
+  const otaCode = readFileSync(otaTok, "latin1");
+  say(`1. the device module: ${rel(otaTok)} (${otaCode.length} bytes, built from modules/ota.ts by npm run build, pretokenised)`);
 
   // 2. Both releases, published with the real publisher into a fresh server root.
   const root = mkdtempSync(path.join(tmpdir(), "espruino-ota-demo-"));
@@ -123,9 +123,9 @@ export async function demo(opts: DemoOptions = {}): Promise<number> {
     //    `npm run flash` and a first upload would leave a real one.
     const board = new Board({ board: boardName, http: { connectCheck: true } });
     const config = JSON.stringify({ host: server.url, project: PROJECT });
-    const bootFile = path.join(MODULES_DIR, DEVICE_FILES.boot), countFile = path.join(MODULES_DIR, DEVICE_FILES.count);
+    const bootFile = path.join(MODULES_DIR, DEVICE_FILES.bootTok), countFile = path.join(MODULES_DIR, DEVICE_FILES.count);
     const storage: [string, string, string][] = [
-      ["ota", otaCode, rel(otaMin)],
+      ["ota", otaCode, rel(otaTok)],
       [".boot0", readFileSync(bootFile, "latin1"), rel(bootFile)],
       [".bootPowerOn", readFileSync(countFile, "latin1"), rel(countFile)],
       ...Object.entries(APP_FILES).map(([name, f]): [string, string, string] => {
