@@ -18,8 +18,8 @@ export function pretokenise(code: string): string {
     const t = toks[i], raw = text(i), next = text(i + 1);
     const gap = i > 0 ? code.slice(toks[i - 1].end, t.start) : "";
     let put = raw;
-    // a property name (after "." or before ":") stays a word: `x.default`, `{delete: 1}`
-    const named = text(i - 1) != "." && next != ":";
+    // a property name stays a word: `x.default`, `{delete: 1}` (not `a ? null : b`)
+    const prev = text(i - 1), named = prev != "." && !(next == ":" && (prev == "{" || prev == ","));
     const word = t.type.keyword !== undefined || t.type.label == "name";
     if (TOKENS.includes(raw) && (word ? named && (t.type.keyword !== undefined || raw == "undefined") : t.type.label != "string")) put = byte(raw);
     // `void 0` and `!0`/`!1` whole: not when what follows binds to the number (`!0.5`, `!1[x]`)
