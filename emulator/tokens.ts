@@ -1,34 +1,11 @@
 /**
- * Espruino's pretokenised code (its lexer, src/jslex.c: LEX_TYPES). Outside a string literal
- * or a comment, a byte from 138 up is a whole token: a reserved word or a two- or
- * three-character operator in one byte, or a raw string or integer. The lexer reads such
- * code from RAM and from Storage alike, on every build without SAVE_ON_FLASH (ESP32 and
- * ESP8266 among them); the Web IDE's "pretokenise" option and the Bangle.js App Loader write
- * it. The build stores the module and the boot stage this way (scripts/pretokenise.ts), and
- * the emulator runs such code by turning it back into text (untokenise). Golden probe 67 and
- * test/pretokenise.test.ts hold this table to the real interpreter.
+ * Espruino's pretokenised code, as its lexer reads it (src/jslex.c): outside a string literal
+ * or a comment, a byte from 138 up is a whole token. The build stores the module and the boot
+ * stage this way (scripts/pretokenise.ts has the format); the emulator runs such code by
+ * turning it back into text (untokenise). Golden probe 67 holds the table to the real
+ * interpreter.
  */
-
-/** The first token byte: LEX_EQUAL, after LEX_ID .. LEX_UNFINISHED_COMMENT (128 to 137). */
-export const FIRST_TOKEN = 138;
-
-/** Byte FIRST_TOKEN + i is TOKENS[i]: the operators, "=>", then the reserved words (to LEX_R_OF). */
-export const TOKENS: readonly string[] = [
-  '==', '===', '!=', '!==', '<=', '<<', '<<=', '>=', '>>', '>>>', '>>=', '>>>=', '+=', '-=', '++', '--',
-  '*=', '/=', '%=', '&=', '&&', '|=', '||', '^=', '=>',
-  'if', 'else', 'do', 'while', 'for', 'break', 'continue', 'function', 'return', 'var', 'let', 'const',
-  'this', 'throw', 'try', 'catch', 'finally', 'true', 'false', 'null', 'undefined', 'new', 'in',
-  'instanceof', 'switch', 'case', 'default', 'delete', 'typeof', 'void', 'debugger', 'class',
-  'extends', 'super', 'static', 'of',
-];
-
-/** After a gap of nine codes (_LEX_R_LIST_END + 10): "??", then the raw literals. */
-export const NULLISH = 0xd0;
-export const RAW_STRING8 = 0xd1; // a length byte, then the bytes
-export const RAW_STRING16 = 0xd2; // a 16-bit little-endian length, then the bytes
-export const RAW_INT0 = 0xd3; // 0
-export const RAW_INT8 = 0xd4; // a signed byte
-export const RAW_INT16 = 0xd5; // a signed 16-bit little-endian integer
+import { FIRST_TOKEN, TOKENS, NULLISH, RAW_STRING8, RAW_STRING16, RAW_INT0, RAW_INT8, RAW_INT16 } from '../scripts/pretokenise.ts';
 
 const WORD = /[A-Za-z0-9_$]/;
 // the words after which a '/' starts a regular expression, not a division

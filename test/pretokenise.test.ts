@@ -4,8 +4,8 @@
 // pretokenised module and boot stage there.
 import { expect } from "chai";
 import { parse } from "acorn";
-import { pretokenise } from "../scripts/pretokenise.ts";
-import { untokenise, FIRST_TOKEN, TOKENS } from "../emulator/tokens.ts";
+import { pretokenise, FIRST_TOKEN, TOKENS } from "../scripts/pretokenise.ts";
+import { untokenise } from "../emulator/tokens.ts";
 import { committedModules } from "../harness/real-ota.ts";
 
 const OPTS = { ecmaVersion: 5 as const, allowReturnOutsideFunction: true };
