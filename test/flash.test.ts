@@ -83,6 +83,21 @@ describe("flash", function () {
       b.exec(readFileSync(out, "latin1"));
       expect(b.exec('require("ota").version()')).to.equal("v7");
     });
+
+    it("--text stores the module and the boot stage as text, which run the same", async function () {
+      const out = join(dir, "text.js");
+      const c = io();
+      expect(await main(["flash", "--board", "ESP8266_4MB", "--dry-run", out, "--text", "--version", "v7", APP], c.io), c.err()).to.equal(0);
+      const b = new Board({ board: "ESP8266_4MB" });
+      b.powerOn();
+      b.exec(readFileSync(out, "latin1"));
+      expect(b.output).to.include(DONE);
+      expect(b.flash.readFile("ota")!.equals(readFileSync(join(MODULES, "ota.min.js")))).to.equal(true);
+      expect(b.flash.readFile(".boot0")!.equals(readFileSync(join(MODULES, "boot.min.js")))).to.equal(true);
+      expect(await b.run({ timeout: 5000, maxReboots: 1 })).to.equal("idle");
+      expect(b.output).to.include("app booted");
+      expect(b.exec('require("ota").version()')).to.equal("v7");
+    });
   });
 
   describe("command line", function () {

@@ -8,11 +8,12 @@
 //      old staged files over the app just flashed;
 //   2. writes Storage files, each binary-safe in ≤ 384-byte atob() pieces, exactly like the
 //      CLI's own --storage upload: require("Storage").write(name, atob("…"), offset, size):
-//        ota        modules/ota.tok (the module, pretokenised), so require("ota") works
-//                   after every reboot
-//        .boot0     modules/boot.tok, the boot stage (update() never writes it: it answers EBOOT without it,
-//                   unless a release carries a new one); an older .boot0 from a previous
-//                   flash is replaced by the one matching this module
+//        ota        modules/ota.tok (the module, pretokenised; ota.min.js with --text), so
+//                   require("ota") works after every reboot
+//        .boot0     modules/boot.tok (boot.min.js with --text), the boot stage (update()
+//                   never writes it: it answers EBOOT without it, unless a release carries
+//                   a new one); an older .boot0 from a previous flash is replaced by the
+//                   one matching this module
 //        .bootPowerOn  counts real starts of a pending release (the same)
 //        .bootcde   the app (or --name <Storage name>)
 //        wifi.json  {"ssid","password"} for --wifi: the example app connects with it at
@@ -64,6 +65,8 @@ export interface FlashOptions {
   storage?: Record<string, string>;
   /** record the flashed app as this installed release */
   version?: string;
+  /** store the module and the boot stage as text (ota.min.js, boot.min.js), not pretokenised */
+  text?: boolean;
   /** reboot at the end (default true) */
   reset?: boolean;
   /** write the script to this file instead of sending it */
@@ -120,8 +123,8 @@ function readInput(path: string, what: string): Buffer {
 /** The Storage files a flash writes, in write order. */
 export function flashFiles(o: FlashOptions, device: DeviceFiles): FlashFile[] {
   const files: FlashFile[] = [
-    { name: "ota", data: Buffer.from(device.otaTok, "latin1"), what: "the ota module" },
-    { name: BOOT, data: Buffer.from(device.bootTok, "latin1"), what: "the boot stage" },
+    { name: "ota", data: Buffer.from(o.text ? device.otaMin : device.otaTok, "latin1"), what: "the ota module" },
+    { name: BOOT, data: Buffer.from(o.text ? device.boot : device.bootTok, "latin1"), what: "the boot stage" },
     { name: BOOT_COUNT, data: Buffer.from(device.count, "latin1"), what: "the start counter of pending releases" },
   ];
   const appName = o.name ?? ".bootcde";
