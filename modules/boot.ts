@@ -26,7 +26,7 @@ declare var global: { [name: string]: any };
 
 (function (): boolean {
   var S = require("Storage"), st: StateRecord = S.readJSON(STATE, true) || {}, j: JournalRecord | undefined = S.readJSON(JOURNAL, true),
-    counter = S.read(PENDING), i, n, o, from, to;
+    counter = S.read(PENDING), stages = [BOOT, BOOT_COUNT], i, n, o, from, to;
 
   // COUNT a real start (BOOT_COUNT marked it) against a pending release: one byte per
   // start in the pre-sized counter, so no file is rewritten; then read it again, rather than
@@ -54,7 +54,7 @@ declare var global: { [name: string]: any };
       from = STAGE + j.c + i;
       to = j.f[i];
       // A file a cut run already copied whole is left alone: flash wears with each write.
-      if ([BOOT, BOOT_COUNT].indexOf(to) < 0 && S.read(to) !== S.read(from)) {
+      if (stages.indexOf(to) < 0 && S.read(to) !== S.read(from)) {
         n = S.read(from)!.length;
         // Each 256-byte piece is copied into RAM by E.toUint8Array, which allocates a new
         // array and copies byte by byte (jswrap_espruino_toUint8Array in Espruino's
@@ -66,7 +66,7 @@ declare var global: { [name: string]: any };
         for (o = 0; o < n; o += 256) S.write(to, E.toUint8Array(S.read(from, o, 256)!), o, n);
       }
     }
-    for (i = 0; j.g && i < j.g.length; i++) if ([BOOT, BOOT_COUNT].indexOf(to = j.g[i]) < 0 && j.f.indexOf(to) < 0) S.erase(to);
+    for (i = 0; j.g && i < j.g.length; i++) if (stages.indexOf(to = j.g[i]) < 0 && j.f.indexOf(to) < 0) S.erase(to);
     S.erase(PENDING);
     // One byte per start: this one, then each later real start until confirmed. Once the
     // maxBoots + 1 bytes are full, the release has had its maxBoots starts.

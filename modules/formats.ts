@@ -170,9 +170,9 @@ export function filePath(project: string, ver: string, name: string, layout?: st
   return project + "/" + ver + (layout == "subdir" ? "/" : "_") + name;
 }
 
-// URL of one file of a release.
-export function fileUrl(host: string, project: string, ver: string, name: string, layout?: string): string {
-  return host + "/" + filePath(project, ver, encodeURIComponent(name), layout);
+// URL of a release's files, less each file's name (which goes after it URI-encoded).
+export function releaseUrl(host: string, project: string, ver: string, layout?: string): string {
+  return host + "/" + filePath(project, ver, "", layout);
 }
 
 // Identity headers sent with every request, so a server can log devices or route

@@ -40,7 +40,7 @@ import {
   DEFAULT_TIMEOUT, DEFAULT_CONFIRM_AFTER, DEFAULT_MAX_BOOTS, H_VERSION, H_BOARD, H_FIRMWARE, H_ID,
   E_OPTS, E_NET, E_TIMEOUT, E_HTTP, E_REDIRECT, E_VERSION, E_SIZE, E_NAME, E_SPACE, E_FLASH,
   E_MANIFEST, E_HASH, E_SIG, E_REJECTED, E_BOOT,
-  versionRule, nameRule, versionUrl, fileUrl, room, lineStart, manifestLine,
+  versionRule, nameRule, versionUrl, releaseUrl, room, lineStart, manifestLine,
   type StateRecord,
 } from "./formats.ts";
 
@@ -49,11 +49,12 @@ import {
 declare var opts: Options;
 declare var checkOnly: boolean;
 declare var finish: Callback<UpdateResult | CheckResult>;
+// Storage, from ota.ts
+declare var S: StorageModule;
 
 // The states.
 var START = 0, CHECKING = 1, PLANNING = 2, STAGING = 3;
 
-var S = require("Storage");
 var state = START;
 var st: StateRecord; // STATE as the run found it (not held while files download: read again to commit)
 var seq: number | undefined; // the seq the journal records: STATE's, or the verified manifest's
@@ -251,7 +252,7 @@ function report(err: OtaError | null, r?: UpdateResult | CheckResult) {
 }
 
 function step(err?: OtaError | void) {
-  var i, f: any, x: any, o: any, n, l, known;
+  var i, f: any, x: any, o: any, n, l, known, stages = [BOOT, BOOT_COUNT];
   if (loc && !err) return get(loc); // a redirect
   if (state == START) {
     // check the options (x names the wrong one; the README says what each takes), read
@@ -277,8 +278,10 @@ function step(err?: OtaError | void) {
     st = S.readJSON(STATE, true) || {};
     seq = st.q;
     headers = {};
-    headers[H_BOARD] = process.env.BOARD;
-    headers[H_FIRMWARE] = process.env.VERSION;
+    // (process.env builds a new object at each read)
+    f = process.env;
+    headers[H_BOARD] = f.BOARD;
+    headers[H_FIRMWARE] = f.VERSION;
     headers[H_ID] = getSerial();
     if (st.v) headers[H_VERSION] = st.v;
     if (o.user) headers.Authorization = "Basic " + btoa(o.user + ":" + o.password);
@@ -316,7 +319,7 @@ function step(err?: OtaError | void) {
     // the manifest goes into flash after the HMAC key's inner pad, so that its signed text is
     // hashed where it lies: no copy of it, up to 16 KB, in RAM
     state = PLANNING;
-    base = fileUrl(opts.host, opts.project, ver, "", opts.layout);
+    base = releaseUrl(opts.host, opts.project, ver, opts.layout);
     into = MANIFEST_FILE;
     pad = opts.key ? keyPad(0x36) : "";
     hops = 0;
@@ -337,7 +340,7 @@ function step(err?: OtaError | void) {
       if (nameRule(f = files[i]) || files.indexOf(f) < i) err = error(man ? E_MANIFEST : E_NAME, "bad file name: " + f);
       if (man) need += 2 * room(+manifestLine(man, i + 1)[0]);
     }
-    for (i = 0; i < 2; i++) if (S.read(f = [BOOT, BOOT_COUNT][i]) === undefined && files.indexOf(f) < 0) err = error(E_BOOT, "no " + f);
+    for (i = 0; i < 2; i++) if (S.read(f = stages[i]) === undefined && files.indexOf(f) < 0) err = error(E_BOOT, "no " + f);
     err = err || space(need);
     if (err) return step(err);
     // BEGIN. Set `set` may hold the copies a pending release would roll back to: its trial
@@ -373,7 +376,7 @@ function step(err?: OtaError | void) {
   try {
     for (i = 0; i < files.length; i++) {
       f = STAGE + set + i;
-      if ([BOOT, BOOT_COUNT].indexOf(l = files[i]) >= 0 && S.read(l) !== S.read(f)) {
+      if (stages.indexOf(l = files[i]) >= 0 && S.read(l) !== S.read(f)) {
         if (x && ("" + x[0]).indexOf(PENDING) > 0) {
           if (x.length > 1) process.removeListener("uncaughtException", x[0]);
           else process.removeAllListeners("uncaughtException");

@@ -118,7 +118,7 @@ export function inlineConstants(code: string): string {
 
 // Declares every function's variables once, at the top of its body, and leaves only the
 // assignments where they were (`var a = 1, b;` becomes `a = 1;`, `for (var k in o)` becomes
-// `for (k in o)`). JavaScript hoists declarations; Espruino does not (a `var` is made when
+// `for (k in o)`); a var statement that opens the body keeps its initialisers. JavaScript hoists declarations; Espruino does not (a `var` is made when
 // its statement runs, and an assignment before it makes a global; seen on 2v29), and terser
 // puts the variables of a function it inlines after the code that uses them.
 export function hoistVars(code: string): string {
@@ -128,8 +128,15 @@ export function hoistVars(code: string): string {
   const kids = (n: N): N[] => Object.values(n).flatMap((v: any) => (Array.isArray(v) ? v : [v])).filter((c: any) => c && typeof c.type === "string");
   const visitFunction = (fn: N) => {
     const names = new Set<string>();
+    // A var statement that opens the body stays whole, and declares the others first: no
+    // code runs before it, so nothing can use a name before its declaration.
+    const first: N | undefined = fn.body.body[0]?.type === "VariableDeclaration" ? fn.body.body[0] : undefined;
     const walk = (n: N, parent: N) => {
       if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") return visitFunction(n);
+      if (n === first) {
+        (n.declarations as N[]).forEach((d) => d.init && walk(d.init, d));
+        return;
+      }
       if (n.type === "VariableDeclaration") {
         const decls = n.declarations as N[];
         for (const d of decls) names.add(d.id.name);
@@ -152,7 +159,10 @@ export function hoistVars(code: string): string {
       kids(n).forEach((c) => walk(c, n));
     };
     kids(fn.body).forEach((c) => walk(c, fn.body));
-    if (names.size) edits.push({ start: fn.body.start + 1, end: fn.body.start + 1, text: "var " + [...names].join(",") + ";" });
+    if (first) for (const d of first.declarations as N[]) names.delete(d.id.name);
+    if (!names.size) return;
+    if (first) edits.push({ start: first.declarations[0].start, end: first.declarations[0].start, text: [...names].join(",") + "," });
+    else edits.push({ start: fn.body.start + 1, end: fn.body.start + 1, text: "var " + [...names].join(",") + ";" });
   };
   const top = (n: N) => { if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") visitFunction(n); else kids(n).forEach(top); };
   top(ast);

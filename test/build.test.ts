@@ -31,9 +31,11 @@ describe("device module build", function () {
   }
 
   it("exports update, check, version, confirm and status, and requires only Espruino built-ins", () => {
-    // loading it defines the five functions and runs nothing else
+    // loading it defines the five functions and takes Storage, and runs nothing else
     const exports: Record<string, unknown> = {};
-    new Function("exports", "require", built.otaMin)(exports, () => { throw new Error("require at load"); });
+    const atLoad: string[] = [];
+    new Function("exports", "require", built.otaMin)(exports, (name: string) => (atLoad.push(name), {}));
+    expect(atLoad).to.deep.equal(["Storage"]);
     expect(Object.keys(exports).sort()).to.deep.equal(["check", "confirm", "status", "update", "version"]);
     const required = [...built.ota.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
     expect([...new Set(required)].sort()).to.deep.equal(["Storage", "crypto", "http"]);
@@ -89,8 +91,11 @@ describe("var hoisting (Espruino creates a var when its statement runs)", functi
   it("declares every function's variables at its top and drops `var` where they were", () => {
     const out = hoistVars("function f(){x=1;for(var i=0,j;i<2;i++){var y=i}for(var k in o)z();var x;if(o)var w;var g=o?function(){var q=1,r;return q}:0,h;return g}");
     // only assignments stay where the declarations were; a function in an initialiser gets its own
-    expect(out).to.equal("function f(){var i,j,y,k,x,w,g,h;x=1;for(i=0;i<2;i++){y=i}for(k in o)z();if(o);g=o?function(){var q,r;q=1;return q}:0;return g}");
+    expect(out).to.equal("function f(){var i,j,y,k,x,w,g,h;x=1;for(i=0;i<2;i++){y=i}for(k in o)z();if(o);g=o?function(){var q=1,r;return q}:0;return g}");
     expect(es5Problems(out)).to.deep.equal([]);
+    // a var statement that opens the body stays whole, and declares the later names first
+    expect(hoistVars("function f(){var a=b,c=function(){var d;if(d)var e=1};if(a)var b=2;return c}"))
+      .to.equal("function f(){var b,a=b,c=function(){var e,d;if(d)e=1};if(a)b=2;return c}");
     expect(es5Problems("function f(){x=1;var x}")).to.deep.equal(["hoisting: var x is used before its declaration runs"]);
   });
 });
