@@ -127,13 +127,14 @@ async function memRun(u: Updater, name: BoardName, size: number): Promise<MemRow
 const memory: MemRow[] = [];
 const BOARDS: BoardName[] = ["ESP32", "ESP8266_4MB", "ESP8266_BOARD"];
 for (const name of BOARDS) {
-  // The largest size espruino-ota accepts (its ENOSPC check decides): start from the estimate, step down.
+  // The largest size espruino-ota accepts (its ENOSPC check decides), within 2%: start from
+  // the estimate, step down.
   let big = largestFile(name), otaBig: MemRow | undefined, lastErr = "";
-  for (let tries = 0; tries < 8 && !otaBig; tries++) {
+  for (let tries = 0; tries < 20 && !otaBig; tries++) {
     try { otaBig = await memRun(OTA, name, big); } catch (e) {
       lastErr = String((e as Error).message).split("\n")[0];
       if (!/ENOSPC/.test(lastErr)) throw e;
-      big = Math.floor(big * 0.93) & ~255;
+      big = Math.floor(big * 0.98) & ~255;
     }
   }
   if (!otaBig) throw new Error(`no large file fits on ${name}: ${lastErr}`);
