@@ -2,7 +2,8 @@
 //
 //   require("ota").update({host: "http://192.168.2.100", project: "sample", files: [".bootcde"]});
 //
-// This file is what require("ota") keeps in RAM while the app runs: five small functions.
+// This file is what require("ota") keeps in RAM while the app runs: five small functions
+// and a reference to Storage.
 // The update machinery (update.ts: transport, plan, stage, verify, commit) is compiled by
 // scripts/build.ts into the function __update(), which builds it afresh for each update()
 // or check() and lets it go when they call back, so the app has that RAM the rest of the time.
