@@ -2,8 +2,7 @@
 //
 //   require("ota").update({host: "http://192.168.2.100", project: "sample", files: [".bootcde"]});
 //
-// This file is what require("ota") keeps in RAM while the app runs: five small functions
-// and a reference to Storage.
+// This file is what require("ota") keeps in RAM while the app runs: five small functions.
 // The update machinery (update.ts: transport, plan, stage, verify, commit) is compiled by
 // scripts/build.ts into the function __update(), which builds it afresh for each update()
 // or check() and lets it go when they call back, so the app has that RAM the rest of the time.
@@ -14,9 +13,6 @@ import { STATE, PENDING, LAST_ERROR, E_BUSY } from "./formats.ts";
 declare function __update(o: Options, checkOnly: boolean, done: Callback<UpdateResult | CheckResult>): void;
 
 var busy = false;
-// Storage, for these functions and the update machinery (one name: about 1 JsVar, against
-// 18 bytes of flash at each require)
-var S = require("Storage");
 
 // Runs one update or check at a time, and reports through cb, or without one through a
 // Promise (made only then: with its callbacks it would hold about 40 JsVars per call).
@@ -54,19 +50,19 @@ exports.check = function (o: Options, cb?: Callback<CheckResult>): Promise<Check
 
 // The installed version, or undefined.
 exports.version = function (): string | undefined {
-  return (S.readJSON(STATE, true) || {}).v;
+  return (require("Storage").readJSON(STATE, true) || {}).v;
 };
 
 // Marks the running release as good, so no later start rolls it back. Returns whether it
 // was pending.
 exports.confirm = function (): boolean {
-  var pending = S.read(PENDING) !== undefined;
+  var S = require("Storage"), pending = S.read(PENDING) !== undefined;
   if (pending) S.erase(PENDING);
   return pending;
 };
 
 exports.status = function (): Status {
-  var st = S.readJSON(STATE, true) || {}, counter = S.read(PENDING) || "";
+  var S = require("Storage"), st = S.readJSON(STATE, true) || {}, counter = S.read(PENDING) || "";
   return {
     version: st.v, previous: st.p, pending: !!counter,
     // the counter holds one byte per start, then "\xFF"s up to maxBoots + 1

@@ -49,11 +49,13 @@ import {
 declare var opts: Options;
 declare var checkOnly: boolean;
 declare var finish: Callback<UpdateResult | CheckResult>;
-// Storage, from ota.ts
-declare var S: StorageModule;
 
 // The states.
 var START = 0, CHECKING = 1, PLANNING = 2, STAGING = 3;
+
+// Storage, taken for each run: a module-level reference in ota.ts would cost the app 1 to 3
+// JsVars for as long as it runs (the latter when it has no Storage of its own), for 63 B of flash
+var S = require("Storage");
 
 var state = START;
 var st: StateRecord; // STATE as the run found it (not held while files download: read again to commit)
