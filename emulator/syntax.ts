@@ -83,8 +83,9 @@ type Edit = { at: number; rank: Rank; seq: number } & (
 interface Analysis { error?: string; edits: Edit[] }
 
 // The analysis is a pure function of the source, and a board parses the same module and boot
-// stage at every start: remember the last results (by the exact source text).
-const ANALYSED = new Map<string, Analysis>();
+// stage at every start: remember the last results (by the exact source text, as stored: with
+// `code`, the text it stands for when it is pretokenised).
+const ANALYSED = new Map<string, Analysis & { code: string }>();
 const ANALYSED_MAX = 64;
 
 export interface PrepareOptions {
@@ -102,16 +103,16 @@ export interface PrepareOptions {
  * Inserted text never contains a newline, so line numbers stay those of the source.
  */
 export function prepareCode(stored: string, opts: PrepareOptions = {}): { code: string; error?: string } {
-  // pretokenised code (tokens.ts) runs as the text it stands for
-  const code = untokenise(stored);
-  let a = ANALYSED.get(code);
+  let a = ANALYSED.get(stored);
   if (!a) {
-    a = analyse(code);
+    // pretokenised code (tokens.ts) runs as the text it stands for
+    const code = untokenise(stored);
+    a = { ...analyse(code), code };
     if (ANALYSED.size >= ANALYSED_MAX) ANALYSED.delete(ANALYSED.keys().next().value!);
-    ANALYSED.set(code, a);
+    ANALYSED.set(stored, a);
   }
-  if (a.error) return { code, error: a.error };
-  return { code: render(code, a.edits, opts.guardId) };
+  if (a.error) return { code: a.code, error: a.error };
+  return { code: render(a.code, a.edits, opts.guardId) };
 }
 
 function render(code: string, edits: Edit[], guardId: number | undefined): string {
