@@ -16,7 +16,7 @@ export function defaultSerial(board: string): string {
 }
 
 /**
- * The message of the calls that would report RAM (process.memory(), E.getSizeOf(),
+ * The message of the calls that would report RAM (process.memory()'s figures, E.getSizeOf(),
  * ESP32.getState()): the emulator does not model JsVars, and an invented figure must not reach
  * a test, a benchmark or the README, so these throw instead.
  */
@@ -32,7 +32,18 @@ export function installProcess(realm: Realm, profile: BoardProfile, serial: stri
   });
   define('process', obj({
     env, version: profile.info.binary_version,
-    memory: fn(() => { throw realm.err('Error', notEmulated('process.memory()')); }),
+    // Device code calls it for its garbage collection alone (update.ts, before each request),
+    // which has nothing to do here; reading any figure of what it returns throws.
+    memory: fn(() => {
+      const figures = new realm.g.Object();
+      for (const name of ['free', 'usage', 'total', 'history', 'gc', 'gctime', 'blocksize']) {
+        Object.defineProperty(figures, name, {
+          enumerable: true,
+          get: fn(() => { throw realm.err('Error', notEmulated(`process.memory().${name}`)); }),
+        });
+      }
+      return figures;
+    }),
   }));
 }
 

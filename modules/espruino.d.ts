@@ -73,6 +73,9 @@ interface EspruinoProcess {
   removeAllListeners(event: "uncaughtException"): void;
   // Where Espruino keeps the listeners, in the order they were added.
   "#onuncaughtException"?: Function[];
+  // Collects garbage first, which also rebuilds the free list in address order (src/jsvar.c,
+  // jsvGarbageCollect), then reports the JsVars in use.
+  memory(): { usage: number; free: number; total: number };
 }
 
 declare function require(name: "Storage"): StorageModule;
