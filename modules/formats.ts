@@ -164,15 +164,17 @@ export function versionUrl(host: string, project: string): string {
   return host + "/" + project + "/" + VERSION_FILE;
 }
 
-// Path of one file of a release below the server root, in either of micropython_ota's
-// layouts: prefix: <project>/<ver>_<file>; subdir: <project>/<ver>/<file>.
-export function filePath(project: string, ver: string, name: string, layout?: string): string {
-  return project + "/" + ver + (layout == "subdir" ? "/" : "_") + name;
+// Path of a release's files below the server root, less each file's name, in either of
+// micropython_ota's layouts: prefix: <project>/<ver>_<file>; subdir: <project>/<ver>/<file>.
+// (Its parameters have names no device function uses: the minifier inlines a helper into the
+// update machinery only where they clash with none there.)
+export function releasePath(projectPath: string, release: string, layout?: string): string {
+  return projectPath + "/" + release + (layout == "subdir" ? "/" : "_");
 }
 
-// URL of a release's files, less each file's name (which goes after it URI-encoded).
-export function releaseUrl(host: string, project: string, ver: string, layout?: string): string {
-  return host + "/" + filePath(project, ver, "", layout);
+// Path of one file of a release below the server root.
+export function filePath(project: string, ver: string, name: string, layout?: string): string {
+  return releasePath(project, ver, layout) + name;
 }
 
 // Identity headers sent with every request, so a server can log devices or route

@@ -40,7 +40,7 @@ import {
   DEFAULT_TIMEOUT, DEFAULT_CONFIRM_AFTER, DEFAULT_MAX_BOOTS, H_VERSION, H_BOARD, H_FIRMWARE, H_ID,
   E_OPTS, E_NET, E_TIMEOUT, E_HTTP, E_REDIRECT, E_VERSION, E_SIZE, E_NAME, E_SPACE, E_FLASH,
   E_MANIFEST, E_HASH, E_SIG, E_REJECTED, E_BOOT,
-  versionRule, nameRule, versionUrl, releaseUrl, room, lineStart, manifestLine,
+  versionRule, nameRule, versionUrl, releasePath, room, lineStart, manifestLine,
   type StateRecord,
 } from "./formats.ts";
 
@@ -78,8 +78,10 @@ var wait: number; // ms without a byte before ETIMEOUT
 var origin: string; // scheme://host[:port] of opts.host: the only one that gets `headers`
 var headers: { [name: string]: string }; // Basic auth and the identity headers
 
-function error(code: string, msg: string): OtaError {
-  var e = new Error("ota: " + msg) as OtaError;
+// The message ends with the URL the run last asked for, if any: the one that failed, or the
+// file whose checks did.
+function error(code: string, msg: string | number): OtaError {
+  var e = new Error("ota: " + msg + (at ? ": " + at : "")) as OtaError;
   e.code = code as OtaErrorCode;
   return e;
 }
@@ -99,7 +101,7 @@ function get(u: string) {
     req = require("http").get(p, net);
     req.on("error", net);
   } catch (x: any) {
-    end(error(E_NET, x.message + ": " + u));
+    end(error(E_NET, x.message));
   }
 }
 
@@ -113,26 +115,26 @@ function get(u: string) {
 function net(x?: HttpResponse | string | boolean | { code: number; message?: string }) {
   var h, m, n, e: OtaError | void = undefined;
   if (over) return;
-  if (x === undefined) return end(error(E_TIMEOUT, "no data for " + wait + " ms: " + at));
+  if (x === undefined) return end(error(E_TIMEOUT, "no data for " + wait + " ms"));
   // (never `typeof x == "object"`: swc's ES5 output of it brings a helper that uses Symbol;
   // never `"" + x == x` for a chunk: it copies the chunk, 26 JsVars a time on 2v29)
   if (x === !!x)
     // Espruino ends a truncated body like a whole one: only the count tells them apart.
-    return end(len >= 0 && got != len ? error(E_SIZE, got + " of " + len + " bytes: " + at) : undefined);
+    return end(len >= 0 && got != len ? error(E_SIZE, got + " of " + len + " bytes") : undefined);
   if (typeof x != "string" && !(x as HttpResponse).statusCode) {
     // -30848: mbedTLS's close-notify, how every HTTPS response ends; its 'close' follows
     x = x as { code: number; message?: string };
-    if (x.code != -30848) end(error(E_NET, (x.message || x.code) + ": " + at));
+    if (x.code != -30848) end(error(E_NET, x.message || x.code));
     return;
   }
   clearTimeout(timer);
   timer = setTimeout(net, wait);
   if (typeof x == "string") {
-    if (got + x.length > len && len >= 0) return end(error(E_SIZE, "over " + len + " bytes: " + at));
+    if (got + x.length > len && len >= 0) return end(error(E_SIZE, "over " + len + " bytes"));
     try {
       // with the size: a write at offset 0 without one would make a new file of this chunk
       if (into) S.write(into, x, pad.length + got, pad.length + len);
-      else if ((ver += x).length > 200) return end(error(E_VERSION, at));
+      else if ((ver += x).length > 200) return end(error(E_VERSION, "over 200 bytes"));
       got += x.length;
       if (state == STAGING && opts.onProgress) opts.onProgress(files[k], got, len);
     } catch (y: any) {
@@ -151,10 +153,10 @@ function net(x?: HttpResponse | string | boolean | { code: number; message?: str
   n = x.statusCode;
   if (n != "200") {
     if (!/^30[12378]$/.test(n)) {
-      e = error(E_HTTP, "HTTP " + n + ": " + at);
+      e = error(E_HTTP, "HTTP " + n);
       e.status = n;
     } else if (!loc || hops++ >= MAX_REDIRECTS || ((loc = resolve(at, loc)), /^https:/i.test(at) && !/^https:/i.test(loc)))
-      e = error(E_REDIRECT, "to " + loc + ": " + at);
+      e = error(E_REDIRECT, "to " + loc);
     return end(e);
   }
   loc = "";
@@ -182,10 +184,11 @@ function end(err?: OtaError | void) {
 // Whether the body on its way fits what the state expects, from its Content-Length.
 function accept(): OtaError | void {
   // -2: a Content-Length that is not a number, on the version file too (which may come without one)
-  if (len < -1 || (state != CHECKING && len < 1)) return error(E_SIZE, (len ? "no valid Content-Length" : "empty") + ": " + at);
-  if (state == CHECKING) return len > 200 ? error(E_VERSION, at) : undefined;
-  if (state == PLANNING) return len > MAX_MANIFEST ? error(E_MANIFEST, "size: " + at) : undefined;
-  if (man) return len == want ? undefined : error(E_SIZE, len + " bytes: " + at);
+  if (len < -1 || (state != CHECKING && len < 1)) return error(E_SIZE, len ? "no valid Content-Length" : "empty");
+  // (the version file's length is checked as it comes: it may come without a Content-Length)
+  if (state == CHECKING) return;
+  if (state == PLANNING) return len > MAX_MANIFEST ? error(E_MANIFEST, "size") : undefined;
+  if (man) return len == want ? undefined : error(E_SIZE, len + " bytes");
   // without a manifest, each file's room is checked as its size becomes known
   need += room(len);
   return space(need + room(len));
@@ -247,8 +250,10 @@ function space(bytes: number): OtaError | void {
 // Reports to the caller from a timer whose callback and arguments hold nothing of this run:
 // once this returns, the run's functions and state are garbage, and the caller's callback
 // (and the app after it) has that RAM. An update, or a check that found one, then resets per
-// opts.reset (a native function for the timer's callback, for the same reason).
+// opts.reset (a native function for the timer's callback, for the same reason). Whatever the
+// end, the run leaves no manifest behind.
 function report(err: OtaError | null, r?: UpdateResult | CheckResult) {
+  S.erase(MANIFEST_FILE);
   setTimeout(finish, 0, err, r);
   if (r && ((r as UpdateResult).updated || (r as CheckResult).available) && opts.reset != "none") setTimeout(opts.reset == "soft" ? load : E.reboot, 100);
 }
@@ -304,7 +309,7 @@ function step(err?: OtaError | void) {
   }
   if (state == PLANNING && err && err.status == "404") {
     // no manifest: the release is opts.files (micropython_ota's way), unless it must be signed
-    err = opts.key ? error(E_SIG, "unsigned: " + at) : opts.files ? undefined : error(E_OPTS, "no opts.files, no " + at);
+    err = opts.key ? error(E_SIG, "unsigned") : opts.files ? undefined : error(E_OPTS, "no opts.files, no manifest");
     files = opts.files!;
   } else if (state == PLANNING && !err) {
     man = S.read(MANIFEST_FILE, pad.length);
@@ -312,11 +317,10 @@ function step(err?: OtaError | void) {
   }
   if (!err && state == CHECKING) {
     x = ver.trim();
-    if (versionRule(x)) err = error(E_VERSION, "bad version file: " + at);
+    if (versionRule(x)) err = error(E_VERSION, "bad version file");
   }
   if (err) {
     // stop, leaving the installed release as it was, and nothing this run staged
-    S.erase(MANIFEST_FILE);
     if (state == STAGING) clean();
     return report(err as OtaError);
   }
@@ -329,7 +333,7 @@ function step(err?: OtaError | void) {
     // the manifest goes into flash after the HMAC key's inner pad, so that its signed text is
     // hashed where it lies: no copy of it, up to 16 KB, in RAM
     state = PLANNING;
-    base = releaseUrl(opts.host, opts.project, ver, opts.layout);
+    base = opts.host + "/" + releasePath(opts.project, ver, opts.layout);
     into = MANIFEST_FILE;
     pad = opts.key ? keyPad(0x36) : "";
     hops = 0;
@@ -337,10 +341,7 @@ function step(err?: OtaError | void) {
   }
 
   if (state == PLANNING) {
-    if (checkOnly) {
-      S.erase(MANIFEST_FILE);
-      return report(null, { available: true, installed: st.v, latest: ver });
-    }
+    if (checkOnly) return report(null, { available: true, installed: st.v, latest: ver });
     // Names a board can hold, each once (ENAME for opts.files, EMANIFEST for a manifest);
     // the boot stages (npm run flash writes them, or the release carries them); and room for
     // the journal and STATE (the names of this release and the last), and with a manifest
@@ -380,17 +381,18 @@ function step(err?: OtaError | void) {
   // COMMIT. The boot stages a release carries are installed here, not by the boot stage,
   // which must never rewrite the file it runs from. Its uncaughtException listener has its
   // code in BOOT, and rewriting that file kills it ("Function code is null", seen on 2v29);
-  // its trial ended at BEGIN, so it goes first: the last listener with removeAllListeners,
-  // after which Espruino reports errors itself (after removeListener it would drop them).
+  // its trial ended at BEGIN, so it goes first: called now, it finds nothing pending and
+  // removes itself as after confirm() (with removeAllListeners when it is the last, so that
+  // Espruino reports errors itself again; it then rethrows the error it was given: none here).
   x = process["#onuncaughtException"];
   try {
     for (i = 0; i < files.length; i++) {
       f = STAGE + set + i;
       if (stages.indexOf(l = files[i]) >= 0 && S.read(l) !== S.read(f)) {
-        if (x && ("" + x[0]).indexOf(PENDING) > 0) {
-          if (x.length > 1) process.removeListener("uncaughtException", x[0]);
-          else process.removeAllListeners("uncaughtException");
-        }
+        if (x && ("" + x[0]).indexOf(PENDING) > 0)
+          try {
+            x[0]();
+          } catch (e) {}
         // E.toUint8Array copies through RAM: see the boot stage's INSTALL
         for (n = S.read(f)!.length, o = 0; o < n; o += 256) S.write(l, E.toUint8Array(S.read(f, o, 256)!), o, n);
       }
@@ -406,7 +408,6 @@ function step(err?: OtaError | void) {
     S.erase(JOURNAL);
     return step(error(E_FLASH, e.message));
   }
-  S.erase(MANIFEST_FILE);
   report(null, { updated: true, version: ver, previous: st.v });
 }
 
@@ -423,20 +424,20 @@ function readManifest(): OtaError | void {
   var h = manifestLine(man!, 0), count = +h[4], f, i;
   // the header names what the board asked for: another project's or version's is not it
   if (MANIFEST_MAGIC + " " + opts.project + " " + ver != h.slice(0, 3).join(" ") || !/^[0-9]+$/.test(h[3] + "" + h[4]) || count < 1 || h.length != 5)
-    return error(E_MANIFEST, at);
+    return error(E_MANIFEST, "bad header");
   files = [];
   for (i = 1; i <= count; i++) {
     f = manifestLine(man!, i);
-    if (f.length < 5 || !/^[1-9][0-9]*$/.test(f[0])) return error(E_MANIFEST, at);
+    if (f.length < 5 || !/^[1-9][0-9]*$/.test(f[0])) return error(E_MANIFEST, "bad line " + i);
     files.push(f.slice(4).join(" "));
   }
   if (opts.key) {
     f = manifestLine(man!, count + 1)[field - 1];
     // RFC 2104: H(outer pad + H(inner pad + text)), the inner hash over the pad and text in flash
     if (!f || !same(hash!(keyPad(0x5c) + E.toString(hash!(S.read(MANIFEST_FILE, 0, MANIFEST_PAD + lineStart(man!, count + 1))!))), f))
-      return error(E_SIG, (f ? "wrong signature: " : "unsigned: ") + at);
+      return error(E_SIG, f ? "wrong signature" : "unsigned");
     // only a release newer than every signed one installed here: an old one cannot be replayed
-    if (st.q! >= +h[3]) return error(E_REJECTED, "seq " + h[3] + " is not above " + st.q + ": " + at);
+    if (st.q! >= +h[3]) return error(E_REJECTED, "seq " + h[3] + " is not above " + st.q);
     seq = +h[3];
   }
 }

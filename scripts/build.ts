@@ -242,7 +242,10 @@ async function small(code: string, toplevel = true): Promise<string> {
   // max_line_len: an Error's stack quotes up to each frame's column of its line, so in a
   // one-line module every error held about 740 JsVars (15 KB of stack; seen on 2v29), and
   // about 40 with lines of 120 characters.
-  const r = await minify(code, { ecma: 5, toplevel, compress: { passes: 2 }, mangle: true, format: { ascii_only: true, max_line_len: 120 } });
+  // pure_getters: reading a property has no side effect in the device code (process.env
+  // builds an object at each read, and is read once), so terser may inline a helper whose
+  // arguments are property reads, such as formats.ts's URL helpers.
+  const r = await minify(code, { ecma: 5, toplevel, compress: { passes: 2, pure_getters: true }, mangle: true, format: { ascii_only: true, max_line_len: 120 } });
   if (!r.code) throw new Error("terser produced nothing");
   return hoistVars(r.code);
 }

@@ -68,21 +68,7 @@ describeReal("real interpreter: RAM and Storage of the ota module (issue 9 targe
     expect(f.secondRunJsVars).to.be.at.most(REAL_TARGETS.secondRunJsVars);
   });
 
-  // Issue 9's Storage target (8,192 B) is not reached yet: npm run bench checks it and
-  // reports the miss. This test holds the module to what it reached (8,416 B on 2v29.277,
-  // with the module and the boot stage stored pretokenised), so it cannot grow back
-  // unseen; lower it as the module gets there, and test the target once it holds. A
-  // reviewed raise, 8,400 -> 8,416 B: a garbage collection at each step of an update, without
-  // which a second HTTPS connection found no contiguous RAM for mbedTLS. One before,
-  // 8,336 -> 8,400 B: the module takes Storage per run again instead of
-  // keeping a module-level reference, which held 1 to 3 JsVars while the app runs. Two
-  // reviewed raises before: 9,648 -> 9,692 B when the update stopped holding STATE while
-  // files download (44 B of flash for 11 JsVars of the peak), and -> 9,712 B when the
-  // transport stopped telling a chunk by `"" + x === x`, which copied every chunk twice (26
-  // JsVars each time on 2v29, a transient the sampled peak never saw).
-  const REACHED_STORAGE_BYTES = 8416;
-
-  it(`keeps at most ${REACHED_STORAGE_BYTES} bytes of its own in Storage (target ${REAL_TARGETS.storageBytes}: see npm run bench)`, () => {
-    expect(f.storageBytes, JSON.stringify(f.storageFiles)).to.be.at.most(REACHED_STORAGE_BYTES);
+  it(`keeps at most ${REAL_TARGETS.storageBytes} bytes of its own in Storage`, () => {
+    expect(f.storageBytes, JSON.stringify(f.storageFiles)).to.be.at.most(REAL_TARGETS.storageBytes);
   });
 });
