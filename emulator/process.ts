@@ -32,7 +32,7 @@ export function installProcess(realm: Realm, profile: BoardProfile, serial: stri
   });
   define('process', obj({
     env, version: profile.info.binary_version,
-    // Device code calls it for its garbage collection alone (update.ts, before each request),
+    // Device code calls it for its garbage collection alone (update.ts, at each step),
     // which has nothing to do here; reading any figure of what it returns throws.
     memory: fn(() => {
       const figures = new realm.g.Object();
