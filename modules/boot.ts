@@ -96,6 +96,7 @@ declare var global: { [name: string]: any };
     if (counter === undefined) {
       // Confirmed (or the trial ended): stop guarding, and let Espruino report the error as
       // usual; after removeListener it would drop this and every later error silently.
+      // update() calls it so, with no error, before it rewrites this file (its COMMIT).
       if (listeners.length > 1) return process.removeListener("uncaughtException", listeners[0]);
       process.removeAllListeners("uncaughtException");
       throw e;

@@ -285,7 +285,7 @@ function step(err?: OtaError | void) {
       hash = f.SHA256 || f.SHA1;
       if (hash) field = f.SHA256 ? 1 : 2;
     } catch (e) {}
-    if (!x && o.key && !hash) x = "key: no SHA-1 here";
+    if (!x && o.key && !hash) x = "key: no SHA-1";
     if (x) return report(error(E_OPTS, "bad opts." + x));
 
     wait = o.timeout || DEFAULT_TIMEOUT;
@@ -311,6 +311,7 @@ function step(err?: OtaError | void) {
     // no manifest: the release is opts.files (micropython_ota's way), unless it must be signed
     err = opts.key ? error(E_SIG, "unsigned") : opts.files ? undefined : error(E_OPTS, "no opts.files, no manifest");
     files = opts.files!;
+    at = ""; // what fails from here on is opts.files, not anything at that URL
   } else if (state == PLANNING && !err) {
     man = S.read(MANIFEST_FILE, pad.length);
     err = readManifest();
