@@ -10,19 +10,21 @@ import type { OtaOptions as Options, OtaCallback as Callback, UpdateResult, Chec
 import { STATE, PENDING, LAST_ERROR, E_BUSY } from "./formats.ts";
 
 // Supplied by scripts/build.ts: update.ts, built into one function of these parameters.
-declare function __update(o: Options, checkOnly: boolean, done: Callback<UpdateResult | CheckResult>): void;
+declare function __update(o: Options, checkOnly: boolean | undefined, done: Callback<UpdateResult | CheckResult>): void;
 
 var busy = false;
 
-// Runs one update or check at a time, and reports through cb, or without one through a
-// Promise (made only then: with its callbacks it would hold about 40 JsVars per call).
-function start(o: Options, checkOnly: boolean, cb?: Callback<any>): Promise<any> | void {
+// Installs the server's live release if it differs from the installed one, then resets.
+// Reports through cb, or without one through a Promise (made only then: with its callbacks
+// it would hold about 40 JsVars per call). One update or check runs at a time. (checkOnly is
+// check()'s: one function serves both, as each function the module keeps costs the app RAM.)
+function update(o: Options, cb?: Callback<any>, checkOnly?: boolean): Promise<any> | void {
   if (!cb)
     return new Promise(function (ok, no) {
-      start(o, checkOnly, function (err, r) {
+      update(o, function (err: OtaError | null, r: any) {
         if (err) no(err);
         else ok(r);
-      });
+      }, checkOnly);
     });
   if (busy) {
     // from a later tick, as every other result
@@ -36,16 +38,12 @@ function start(o: Options, checkOnly: boolean, cb?: Callback<any>): Promise<any>
     cb(err, r);
   });
 }
-
-// Installs the server's live release if it differs from the installed one, then resets.
-exports.update = function (o: Options, cb?: Callback<UpdateResult>): Promise<UpdateResult> | void {
-  return start(o, false, cb);
-};
+exports.update = update;
 
 // Asks whether the server's live release differs (with opts.key: and is validly signed),
 // and if so resets per opts.reset, so that the boot code's update() installs it.
 exports.check = function (o: Options, cb?: Callback<CheckResult>): Promise<CheckResult> | void {
-  return start(o, true, cb);
+  return update(o, cb, true);
 };
 
 // The installed version, or undefined.

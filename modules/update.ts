@@ -47,7 +47,7 @@ import {
 // The call: the parameters of the function scripts/build.ts wraps this module in. The
 // module's last statements below start the run.
 declare var opts: Options;
-declare var checkOnly: boolean;
+declare var checkOnly: boolean | undefined;
 declare var finish: Callback<UpdateResult | CheckResult>;
 
 // The states.
