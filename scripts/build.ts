@@ -69,12 +69,16 @@ async function es5(entry: string): Promise<string> {
   }
 }
 
+// An acorn node, and what the passes below walk: its child nodes, and whether it is a function.
+type N = { type: string; start: number; end: number; [k: string]: any };
+const kids = (n: N): N[] => Object.values(n).flatMap((v: any) => (Array.isArray(v) ? v : [v])).filter((c: any) => c && typeof c.type === "string");
+const isFn = (n: N) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
+
 // A module-level `var` stays in RAM while the app runs (a name and a value, 2-3 JsVars
 // on Espruino), but a literal inside a function costs nothing until that code runs.
 // So the constants that formats.ts shares with the tools (UPPER_CASE vars holding a
 // string or number literal, never assigned again) are put back in place of their names.
 export function inlineConstants(code: string): string {
-  type N = { type: string; start: number; end: number; [k: string]: any };
   const ast = parse(code, { ecmaVersion: 5 }) as unknown as N;
   const consts = new Map<string, { text: string; decl: N; stmt: N }>();
   for (const stmt of ast.body as N[]) {
@@ -118,21 +122,20 @@ export function inlineConstants(code: string): string {
 
 // Declares every function's variables once, at the top of its body, and leaves only the
 // assignments where they were (`var a = 1, b;` becomes `a = 1;`, `for (var k in o)` becomes
-// `for (k in o)`); a var statement that opens the body keeps its initialisers. JavaScript hoists declarations; Espruino does not (a `var` is made when
-// its statement runs, and an assignment before it makes a global; seen on 2v29), and terser
-// puts the variables of a function it inlines after the code that uses them.
+// `for (k in o)`); a var statement that opens the body keeps its initialisers. JavaScript
+// hoists declarations; Espruino does not (a `var` is made when its statement runs, and an
+// assignment before it makes a global; seen on 2v29), and terser puts the variables of a
+// function it inlines after the code that uses them.
 export function hoistVars(code: string): string {
-  type N = { type: string; start: number; end: number; [k: string]: any };
   const ast = parse(code, { ecmaVersion: 5 }) as unknown as N;
   const edits: { start: number; end: number; text: string }[] = [];
-  const kids = (n: N): N[] => Object.values(n).flatMap((v: any) => (Array.isArray(v) ? v : [v])).filter((c: any) => c && typeof c.type === "string");
   const visitFunction = (fn: N) => {
     const names = new Set<string>();
     // A var statement that opens the body stays whole, and declares the others first: no
     // code runs before it, so nothing can use a name before its declaration.
     const first: N | undefined = fn.body.body[0]?.type === "VariableDeclaration" ? fn.body.body[0] : undefined;
     const walk = (n: N, parent: N) => {
-      if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") return visitFunction(n);
+      if (isFn(n)) return visitFunction(n);
       if (n === first) {
         (n.declarations as N[]).forEach((d) => d.init && walk(d.init, d));
         return;
@@ -164,7 +167,7 @@ export function hoistVars(code: string): string {
     if (first) edits.push({ start: first.declarations[0].start, end: first.declarations[0].start, text: [...names].join(",") + "," });
     else edits.push({ start: fn.body.start + 1, end: fn.body.start + 1, text: "var " + [...names].join(",") + ";" });
   };
-  const top = (n: N) => { if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") visitFunction(n); else kids(n).forEach(top); };
+  const top = (n: N) => { if (isFn(n)) visitFunction(n); else kids(n).forEach(top); };
   top(ast);
   // from the end, so offsets stay valid; at one offset the removal before the insertion
   edits.sort((a, b) => b.start - a.start || b.end - a.end);
@@ -181,9 +184,6 @@ export function hoistVars(code: string): string {
 // only it needs. Skipped when the user declares a name the function uses (it would see
 // that one instead). Repeats until nothing moves: a helper's helper follows it.
 export function nestSingleUse(code: string, container = "__update"): string {
-  type N = { type: string; start: number; end: number; [k: string]: any };
-  const kids = (n: N): N[] => Object.values(n).flatMap((v: any) => (Array.isArray(v) ? v : [v])).filter((c: any) => c && typeof c.type === "string");
-  const isFn = (n: N) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
   // names a function's own scope declares: its parameters, vars and function declarations
   const declared = (fn: N): Set<string> => {
     const out = new Set<string>(fn.params.map((p: N) => p.name));
